@@ -1,0 +1,51 @@
+"""The `smsgw` command: one entry point for operators (run, send, status) and tools (sim, pdu)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+# Each tool keeps its own argument parser; `smsgw NAME ARGS...` hands ARGS to it.
+_TOOLS: dict[str, tuple[str, Callable[[Sequence[str]], int]]] = {}
+
+
+def _tool_pdu(argv: Sequence[str]) -> int:
+    from modem import pdutool
+
+    return pdutool.main(argv)
+
+
+def _tool_sim(argv: Sequence[str]) -> int:
+    from modem.sim import cli
+
+    return cli.main(argv)
+
+
+_TOOLS["pdu"] = ("decode modem PDU dumps / encode SMS-SUBMIT PDUs", _tool_pdu)
+_TOOLS["sim"] = ("run the simulated modem (TCP, PTY, control API)", _tool_sim)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="smsgw", description="Two-way SMS support gateway."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (help_text, _) in _TOOLS.items():
+        sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `smsgw`; returns the process exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in _TOOLS:
+        return _TOOLS[args[0]][1](args[1:])
+    parser = _parser()
+    parser.parse_args(args)
+    parser.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
