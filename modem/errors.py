@@ -7,8 +7,32 @@ from __future__ import annotations
 # 98/111 protocol errors seen on flaky cells, 331 no network service, 332 network timeout,
 # 500 unknown error, 512+ vendor-specific (SIMCom/Quectel use 512-520 for busy states).
 TRANSIENT_CMS_CODES: frozenset[int] = frozenset(
-    {38, 41, 42, 47, 98, 111, 127, 300, 302, 304, 314, 315, 331, 332, 500, 512, 513, 514,
-     515, 516, 517, 518, 519, 520}
+    {
+        38,
+        41,
+        42,
+        47,
+        98,
+        111,
+        127,
+        300,
+        302,
+        304,
+        314,
+        315,
+        331,
+        332,
+        500,
+        512,
+        513,
+        514,
+        515,
+        516,
+        517,
+        518,
+        519,
+        520,
+    }
 )
 
 

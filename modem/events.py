@@ -10,8 +10,12 @@ from modem.pdu.types import SmsDeliver, StatusReport
 
 
 class ModemState(enum.StrEnum):
-    DISCONNECTED = "disconnected"  # port not open (yet, or lost: reconnecting with backoff)
-    CONNECTING = "connecting"  # port open, waiting for the modem to answer / boot banners
+    DISCONNECTED = (
+        "disconnected"  # port not open (yet, or lost: reconnecting with backoff)
+    )
+    CONNECTING = (
+        "connecting"  # port open, waiting for the modem to answer / boot banners
+    )
     INITIALIZING = "initializing"  # running the init sequence
     SIM_LOCKED = "sim_locked"  # SIM needs a PIN/PUK we don't have (operator must act)
     SEARCHING = "searching"  # initialised, not registered on a network
@@ -97,7 +101,9 @@ class UndecodablePdu:
 class StateChanged:
     modem: str
     state: ModemState
-    reason: str  # human-readable: why (e.g. "port vanished: [Errno 5] Input/output error")
+    reason: (
+        str  # human-readable: why (e.g. "port vanished: [Errno 5] Input/output error")
+    )
 
 
 @dataclass(frozen=True, slots=True)

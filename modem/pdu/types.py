@@ -63,7 +63,9 @@ class UserDataHeader:
         """The concatenation element, if any."""
         for ie in self.elements:
             if ie.iei == 0x00 and len(ie.data) == 3:
-                return Concat(ref=ie.data[0], total=ie.data[1], seq=ie.data[2], ref_bits=8)
+                return Concat(
+                    ref=ie.data[0], total=ie.data[1], seq=ie.data[2], ref_bits=8
+                )
             if ie.iei == 0x08 and len(ie.data) == 4:
                 return Concat(
                     ref=(ie.data[0] << 8) | ie.data[1],
@@ -169,7 +171,9 @@ class SegmentInfo:
 
     encoding: Encoding
     parts: int
-    units: int  # septets for GSM-7 (extension chars count 2), UTF-16 code units for UCS-2
+    units: (
+        int  # septets for GSM-7 (extension chars count 2), UTF-16 code units for UCS-2
+    )
     units_per_part: int
     units_left: int  # left in the last part before another part is needed
     non_gsm_chars: tuple[str, ...]  # characters that forced UCS-2 (empty for GSM-7)
