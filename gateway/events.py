@@ -1,0 +1,160 @@
+"""Domain events and the in-process bus that live views (SSE) and automation listen on.
+
+The bus is for things that happen *inside* the box. Anything that leaves it (webhooks)
+is written to the durable outbox in the same transaction as the change it reports; a
+subscriber that falls behind here loses its subscription, never a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+_LOGGER = logging.getLogger(__name__)
+
+SUBSCRIBER_QUEUE_SIZE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReceived:
+    message_id: int
+    conversation_id: int
+    contact_id: int
+    modem: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MessageQueued:
+    message_id: int
+    conversation_id: int | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MessageStatusChanged:
+    message_id: int
+    conversation_id: int | None
+    status: str
+    error: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationCreated:
+    conversation_id: int
+    contact_id: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationStatusChanged:
+    conversation_id: int
+    status: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationAssigned:
+    conversation_id: int
+    assignee_id: int | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentChanged:
+    number: str
+    opted_out: bool
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ModemStatus:
+    modem: str
+    state: str
+    reason: str
+    at: datetime
+
+
+DomainEvent = (
+    MessageReceived
+    | MessageQueued
+    | MessageStatusChanged
+    | ConversationCreated
+    | ConversationStatusChanged
+    | ConversationAssigned
+    | ConsentChanged
+    | ModemStatus
+)
+
+
+@dataclass(eq=False)
+class Subscription:
+    """A subscriber's queue; iterate it. Ends when closed or when it fell too far behind."""
+
+    bus: EventBus
+    types: tuple[type, ...] | None
+    queue: asyncio.Queue[DomainEvent | None] = field(
+        default_factory=lambda: asyncio.Queue(SUBSCRIBER_QUEUE_SIZE)
+    )
+    lagged: bool = False
+
+    def wants(self, event: DomainEvent) -> bool:
+        return self.types is None or isinstance(event, self.types)
+
+    def close(self) -> None:
+        """Stop receiving; the iterator ends after what is already queued."""
+        self.bus.unsubscribe(self)
+        self._end()
+
+    def _end(self) -> None:
+        try:
+            self.queue.put_nowait(None)
+        except asyncio.QueueFull:
+            # make room for the end marker: the subscriber is finished anyway
+            self.queue.get_nowait()
+            self.queue.put_nowait(None)
+
+    async def __aiter__(self) -> AsyncIterator[DomainEvent]:
+        while (event := await self.queue.get()) is not None:
+            yield event
+
+
+class EventBus:
+    """Publish/subscribe within the process; publish never blocks or raises."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscription] = []
+
+    def subscribe(self, *types: type) -> Subscription:
+        """Events of the given types (all when none given) published from now on."""
+        sub = Subscription(self, types or None)
+        self._subscribers.append(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        if sub in self._subscribers:
+            self._subscribers.remove(sub)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    def publish(self, event: DomainEvent) -> None:
+        """Hand the event to every interested subscriber; drop subscribers that lag."""
+        for sub in list(self._subscribers):
+            if not sub.wants(event):
+                continue
+            try:
+                sub.queue.put_nowait(event)
+            except asyncio.QueueFull:
+                _LOGGER.warning(
+                    "event subscriber fell %d events behind; dropping it (it must resync)",
+                    SUBSCRIBER_QUEUE_SIZE,
+                )
+                sub.lagged = True
+                self.unsubscribe(sub)
+                sub._end()
