@@ -5,6 +5,11 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
+
+# A GSM-7 user data header is followed by fill bits up to the next septet boundary.
+SEPTET_BITS = 7
+OCTET_BITS = 8
 
 
 class Encoding(enum.StrEnum):
@@ -60,20 +65,41 @@ class UserDataHeader:
 
     @property
     def concat(self) -> Concat | None:
-        """The concatenation element, if any."""
+        """The last valid concatenation element, if any (TS 23.040 9.2.3.24.1)."""
+        found: Concat | None = None
         for ie in self.elements:
             if ie.iei == 0x00 and len(ie.data) == 3:
-                return Concat(
+                candidate = Concat(
                     ref=ie.data[0], total=ie.data[1], seq=ie.data[2], ref_bits=8
                 )
-            if ie.iei == 0x08 and len(ie.data) == 4:
-                return Concat(
+            elif ie.iei == 0x08 and len(ie.data) == 4:
+                candidate = Concat(
                     ref=(ie.data[0] << 8) | ie.data[1],
                     total=ie.data[2],
                     seq=ie.data[3],
                     ref_bits=16,
                 )
-        return None
+            else:
+                continue
+            # The spec says to ignore the whole element when the total is 0 or the sequence number
+            # is 0 or past the total; a duplicated element counts by its last occurrence.
+            if candidate.total > 0 and 1 <= candidate.seq <= candidate.total:
+                found = candidate
+        return found
+
+    @property
+    def length(self) -> int:
+        """TP-UDHL: octets of the header after the length octet itself."""
+        return sum(2 + len(ie.data) for ie in self.elements)
+
+
+def _udl(encoding: Encoding, udh: UserDataHeader | None, data: bytes) -> int:
+    """TP-UDL of decoded user data: septets for GSM-7 (header and fill included), else octets."""
+    header_octets = 0 if udh is None else udh.length + 1
+    if encoding is Encoding.GSM7:
+        header_septets = -(-header_octets * OCTET_BITS // SEPTET_BITS)
+        return header_septets + len(data)
+    return header_octets + len(data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,16 +113,31 @@ class SmsDeliver:
     dcs: int
     encoding: Encoding
     text: str  # decoded text; for 8-bit data, "" (see `data`)
-    data: bytes  # user data without the header (the raw octets for 8-bit, else encoded form)
+    # User data without the header: GSM-7 as one septet value per byte (unpacked, escapes kept),
+    # UCS-2 as UTF-16BE octets, 8-bit as the raw octets. join_parts joins these, so an escape or a
+    # surrogate pair that a sender split across two parts still comes out whole.
+    data: bytes
     udh: UserDataHeader | None
     more_messages: bool = False
     reply_path: bool = False
     status_report_indication: bool = False
     message_class: int | None = None
 
+    pdu_type: ClassVar[PduType] = PduType.SMS_DELIVER
+
     @property
     def concat(self) -> Concat | None:
         return self.udh.concat if self.udh else None
+
+    @property
+    def address(self) -> Address:
+        """The other party: the sender."""
+        return self.sender
+
+    @property
+    def udl(self) -> int:
+        """TP-UDL as it was on the air."""
+        return _udl(self.encoding, self.udh, self.data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,15 +151,28 @@ class SmsSubmit:
     dcs: int
     encoding: Encoding
     text: str
-    data: bytes
+    data: bytes  # as SmsDeliver.data
     udh: UserDataHeader | None
     validity_relative_s: int | None = None
     status_report_request: bool = False
     reject_duplicates: bool = False
+    validity_absolute: datetime | None = None  # TP-VPF 11 (aware, like timestamps)
+
+    pdu_type: ClassVar[PduType] = PduType.SMS_SUBMIT
 
     @property
     def concat(self) -> Concat | None:
         return self.udh.concat if self.udh else None
+
+    @property
+    def address(self) -> Address:
+        """The other party: the destination."""
+        return self.destination
+
+    @property
+    def udl(self) -> int:
+        """TP-UDL as it was on the air."""
+        return _udl(self.encoding, self.udh, self.data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +185,8 @@ class StatusReport:
     sc_timestamp: datetime
     discharge_time: datetime
     status: int  # TP-ST
+
+    pdu_type: ClassVar[PduType] = PduType.SMS_STATUS_REPORT
 
     @property
     def delivered(self) -> bool:
@@ -149,6 +205,10 @@ class StatusReport:
 
 
 Pdu = SmsDeliver | SmsSubmit | StatusReport
+Part = (
+    SmsDeliver | SmsSubmit
+)  # what carries text and may be one part of a longer message
+ReassemblyKey = tuple[str, int, int, int]  # (number, ref, total, ref_bits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,3 +237,27 @@ class SegmentInfo:
     units_per_part: int
     units_left: int  # left in the last part before another part is needed
     non_gsm_chars: tuple[str, ...]  # characters that forced UCS-2 (empty for GSM-7)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A whole text: one part, or every part of a concatenated message, ordered by seq."""
+
+    address: (
+        Address  # the sender of SMS-DELIVER parts, the destination of SMS-SUBMIT parts
+    )
+    text: str
+    parts: tuple[Part, ...]
+    key: ReassemblyKey | None  # None for a message that came in one part
+
+
+@dataclass(frozen=True, slots=True)
+class Expired:
+    """A concatenated message whose wait ran out: the parts that did arrive, for "incomplete"."""
+
+    key: ReassemblyKey
+    address: Address
+    text: str  # the parts present, joined in seq order
+    parts: tuple[Part, ...]
+    missing: tuple[int, ...]  # seq numbers that never came
+    first_seen: float
