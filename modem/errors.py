@@ -97,6 +97,19 @@ class CmsError(AtError):
         return self.code in TRANSIENT_CMS_CODES
 
 
+class AtParseError(ModemError):
+    """A response or URC line that does not have the form its command promises."""
+
+    def __init__(self, command: str, line: str, reason: str) -> None:
+        super().__init__(f"{command}: cannot parse {line!r}: {reason}")
+        self.command = command
+        self.line = line
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"AtParseError(command={self.command!r}, line={self.line!r}, reason={self.reason!r})"
+
+
 class PduError(ValueError):
     """Base of PDU codec errors."""
 
