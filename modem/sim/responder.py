@@ -118,6 +118,9 @@ class Reply:
         False  # slots were freed: the network may retry held messages
     )
     ignored: bool = False  # not an AT command line: real modems stay silent
+    breaks: tuple[
+        int, ...
+    ] = ()  # indexes of lines that start another command's info block
 
     @property
     def final(self) -> str | None:
@@ -173,6 +176,7 @@ class _Ctx:
     nacks: int = 0
     reboot: bool = False
     storage_changed: bool = False
+    breaks: list[int] = field(default_factory=list)
 
     def reply(self, final: str) -> Reply:
         return Reply(
@@ -184,6 +188,7 @@ class _Ctx:
             nacks=self.nacks,
             reboot=self.reboot,
             storage_changed=self.storage_changed,
+            breaks=tuple(self.breaks),
         )
 
 
@@ -308,6 +313,8 @@ def handle(line: str, state: SimState, now: float) -> Reply:
     except Failure as failure:
         return ctx.reply(failure.render(state.cmee))
     for cmd in commands:
+        if ctx.lines:
+            ctx.breaks.append(len(ctx.lines))
         state.command_counts[cmd.counter_key] += 1
         entry = _lookup(cmd.name, state)
         if entry is None:
@@ -415,10 +422,21 @@ def boot_banners(state: SimState) -> tuple[str, ...]:
 
 
 def frame(reply: Reply) -> bytes:
-    """The bytes of a reply as a modem sends them (verbose result codes, ATV1)."""
-    out = b"".join(b"\r\n" + line.encode() + b"\r\n" for line in reply.lines)
+    """The bytes of a reply as a modem sends them (ATV1): the info block, then the final result.
+
+    Info lines are separated by one CRLF (a +CMGL header and its PDU, ATI's lines); the final
+    result stands apart, as in `\r\n+CSQ: 20,99\r\n\r\nOK\r\n`.
+    """
+    info = reply.lines if reply.prompt else reply.lines[:-1]
+    out = b""
+    for i, line in enumerate(info):
+        # each command of a chain answers in its own block
+        out += b"\r\n" + line.encode() if i == 0 or i in reply.breaks else line.encode()
+        out += b"\r\n"
     if reply.prompt:
-        out += b"\r\n> "
+        return out + b"\r\n> "
+    if reply.lines:
+        out += b"\r\n" + reply.lines[-1].encode() + b"\r\n"
     return out
 
 

@@ -429,3 +429,17 @@ def test_framing() -> None:
         "+QUSIM: 1",
         "+QIND: SMS DONE",
     )
+
+
+def test_info_lines_share_a_block_and_chained_commands_get_their_own() -> None:
+    listing = responder.Reply(lines=("+CMGL: 1,0,,28", DELIVER_HEX, "OK"))
+    # as gammu-smsd read it from a modem (peers/recorded 06-recv-single)
+    assert (
+        responder.frame(listing)
+        == f"\r\n+CMGL: 1,0,,28\r\n{DELIVER_HEX}\r\n\r\nOK\r\n".encode()
+    )
+    chained = responder.handle("AT+CSQ;+CBC", make_state(), NOW)
+    assert (
+        responder.frame(chained) == b"\r\n+CSQ: 20,99\r\n\r\n+CBC: 0,100\r\n\r\nOK\r\n"
+    )
+    assert responder.frame(responder.Reply(lines=("ERROR",))) == b"\r\nERROR\r\n"
