@@ -22,6 +22,13 @@ def _tool_sim(argv: Sequence[str]) -> int:
     return cli.main(argv)
 
 
+def _tool_config(argv: Sequence[str]) -> int:
+    from gateway import config_cli
+
+    return config_cli.main(argv)
+
+
+_TOOLS["config"] = ("check gateway.ini, or print the settings reference", _tool_config)
 _TOOLS["pdu"] = ("decode modem PDU dumps / encode SMS-SUBMIT PDUs", _tool_pdu)
 _TOOLS["sim"] = ("run the simulated modem (TCP, PTY, control API)", _tool_sim)
 

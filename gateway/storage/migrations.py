@@ -1,0 +1,78 @@
+"""Schema versions: `PRAGMA user_version` plus numbered forward steps.
+
+Step N takes a database at version N-1 to version N, in one transaction with the version
+bump, so a crash mid-migration leaves the old version intact. A new (empty) database is
+created from the current models and stamped with the latest version at once: later steps
+exist to bring *older files* forward, and each must leave a database identical to one
+created fresh. Steps therefore use `playhouse.migrate` operations or plain SQL, never the
+models (which describe the latest version, not the one the step starts from).
+
+Opening a database whose version is newer than the last step is refused (SchemaTooNew):
+an older smsgw writing to a newer schema could corrupt it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from playhouse.migrate import SchemaMigrator
+
+from gateway.errors import SchemaTooNew, StorageError
+from gateway.storage.models import MODELS
+
+_LOGGER = logging.getLogger(__name__)
+
+# A step gets the database and a playhouse.migrate migrator for it.
+Step = Callable[[Any, Any], None]
+
+
+def _step_1_create_tables(db: Any, migrator: Any) -> None:
+    db.create_tables(MODELS)
+
+
+STEPS: tuple[Step, ...] = (_step_1_create_tables,)
+
+
+def schema_version(db: Any) -> int:
+    """The database's schema version (0 for a new database)."""
+    # The one SQLite-only statement of the schema code; PostgreSQL (issue 8) keeps its
+    # version in a table instead.
+    if db.__class__.__name__.startswith("Sqlite"):
+        return int(db.execute_sql("PRAGMA user_version").fetchone()[0])
+    raise StorageError(f"schema versions are not implemented for {type(db).__name__}")
+
+
+def _set_schema_version(db: Any, version: int) -> None:
+    db.execute_sql(f"PRAGMA user_version = {int(version)}")
+
+
+def migrate(
+    db: Any,
+    *,
+    path: str,
+    begin_args: Sequence[str] = (),
+    steps: Sequence[Step] | None = None,
+) -> tuple[int, int]:
+    """Bring the database to the latest version; returns (version before, version after)."""
+    steps = STEPS if steps is None else steps
+    latest = len(steps)
+    found = schema_version(db)
+    if found > latest:
+        raise SchemaTooNew(path, found, latest)
+    if found == latest:
+        return found, found
+    migrator = SchemaMigrator.from_database(db)
+    if found == 0:
+        _LOGGER.info("creating database %s at schema version %d", path, latest)
+        with db.atomic(*begin_args):
+            steps[0](db, migrator)
+            _set_schema_version(db, latest)
+        return found, latest
+    for version in range(found + 1, latest + 1):
+        _LOGGER.info("migrating database %s to schema version %d", path, version)
+        with db.atomic(*begin_args):
+            steps[version - 1](db, migrator)
+            _set_schema_version(db, version)
+    return found, latest

@@ -1,0 +1,104 @@
+"""Schema versions: new databases are born current, old ones move forward, newer ones are
+refused, and a failed step leaves the database as it was."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import pytest
+from playhouse.migrate import migrate as run_operations
+from storehelpers import T0
+
+from gateway.config import Settings
+from gateway.domain import NumberKind
+from gateway.errors import SchemaTooNew
+from gateway.storage import migrations, models, queries
+from gateway.storage.db import open_database
+
+
+def _tables(path: str) -> set[str]:
+    with sqlite3.connect(path) as raw:
+        rows = raw.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+        ).fetchall()
+    return {name for (name,) in rows}
+
+
+def _user_version(path: str) -> int:
+    with sqlite3.connect(path) as raw:
+        return int(raw.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _columns(path: str, table: str) -> set[str]:
+    with sqlite3.connect(path) as raw:
+        return {row[1] for row in raw.execute(f"PRAGMA table_info({table})")}
+
+
+async def test_a_new_database_is_created_at_the_latest_version(
+    settings: Settings,
+) -> None:
+    store = await open_database(settings)
+    await store.close()
+    path = str(settings.database.path)
+    assert _user_version(path) == len(migrations.STEPS)
+    assert store.schema_version == len(migrations.STEPS)
+    assert {m._meta.table_name for m in models.MODELS} <= _tables(path)
+
+
+async def test_an_older_database_is_migrated_forward(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = await open_database(settings)
+    await store.run(queries.upsert_contact, "+447700900123", NumberKind.E164, now=T0)
+    await store.close()
+    path = str(settings.database.path)
+
+    def step_2(db: Any, migrator: Any) -> None:
+        import peewee
+
+        run_operations(
+            migrator.add_column("contacts", "language", peewee.TextField(null=True))
+        )
+
+    monkeypatch.setattr(migrations, "STEPS", (*migrations.STEPS, step_2))
+    store = await open_database(settings)
+    try:
+        assert store.schema_version == 2
+        assert await store.run(queries.find_contact, "+447700900123") is not None
+    finally:
+        await store.close()
+    assert _user_version(path) == 2
+    assert "language" in _columns(path, "contacts")
+
+
+async def test_a_failing_step_leaves_the_old_version(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = await open_database(settings)
+    await store.close()
+    path = str(settings.database.path)
+
+    def broken_step(db: Any, migrator: Any) -> None:
+        db.execute_sql("CREATE TABLE half_done (id INTEGER)")
+        raise RuntimeError("step 2 fails midway")
+
+    monkeypatch.setattr(migrations, "STEPS", (*migrations.STEPS, broken_step))
+    with pytest.raises(RuntimeError, match="midway"):
+        await open_database(settings)
+    assert _user_version(path) == 1
+    assert "half_done" not in _tables(path)
+
+
+async def test_a_newer_database_is_refused(settings: Settings) -> None:
+    store = await open_database(settings)
+    await store.close()
+    path = str(settings.database.path)
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA user_version = 99")
+
+    with pytest.raises(SchemaTooNew) as info:
+        await open_database(settings)
+    assert (info.value.found, info.value.known) == (99, len(migrations.STEPS))
+    assert "refusing to open" in str(info.value)
+    assert _user_version(path) == 99  # untouched
