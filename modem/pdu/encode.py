@@ -2,8 +2,8 @@
 
 Ours, built on the library's packSeptets and encodeSemiOctets. Its encodeSmsSubmitPdu fails on
 emoji (ValueError from encodeUcs2), cuts UCS-2 text by code points, uses TP-MR as the
-concatenation reference, gets TP-UDL wrong after a 16-bit concatenation header and treats a
-backtick as GSM-7 while sending "§" as UCS-2.
+concatenation reference and sends a backtick as GSM-7 0x5F (shown as "§") while sending "§"
+as UCS-2.
 """
 
 from __future__ import annotations
@@ -58,9 +58,7 @@ def _encoding(text: str, forced: Encoding | None) -> Encoding:
 def _chunks(
     text: str, encoding: Encoding, concat_ref: int | None, ref_bits: int
 ) -> list[tuple[bytes, str]]:
-    """(user data header, text) per part; one part has no header."""
-    if ref_bits not in (8, 16):
-        raise PduEncodeError("ref_bits", f"must be 8 or 16, not {ref_bits}")
+    """(user data header, text) per part; one part has no header. `ref_bits` is 8 or 16."""
     header_octets = CONCAT_8BIT_UDH_OCTETS if ref_bits == 8 else CONCAT_16BIT_UDH_OCTETS
     chunks = split_text(text, encoding, header_octets=header_octets)
     total = len(chunks)
@@ -111,8 +109,8 @@ def encode_submit(
 ) -> list[EncodedPart]:
     """SMS-SUBMIT parts for AT+CMGS; PduEncodeError names the argument that cannot be sent."""
     reference = _octet(reference, "reference")
-    if concat_ref is not None:
-        concat_element(concat_ref, 1, 1, 8)  # range check even when one part suffices
+    # Check the reference even when one part will do, so a bad one fails every time.
+    concat_element(concat_ref or 0, 1, 1, 8)
     da = encode_address(destination, "destination")
     smsc_field = encode_smsc(smsc)
     chosen = _encoding(text, encoding)
@@ -164,8 +162,7 @@ def encode_deliver(
     scts = encode_scts(timestamp, "timestamp")
     smsc_field = encode_smsc(smsc)
     chosen = _encoding(text, encoding)
-    if concat_ref is not None and ref_bits in (8, 16):
-        concat_element(concat_ref, 1, 1, ref_bits)
+    concat_element(concat_ref or 0, 1, 1, ref_bits)  # checks ref_bits and the reference
     fo = FO_DELIVER | FO_NO_MORE_MESSAGES
     return [
         smsc_field

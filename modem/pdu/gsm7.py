@@ -1,7 +1,7 @@
 """GSM 7-bit default alphabet and extension table (TS 23.038 6.2.1) and septet packing.
 
-Ours: the tables and the decoder (the library maps 0x5F to a backtick instead of "§", maps the
-form-feed escape 1B 0A to "ÿ", drops unknown escapes and leaks StopIteration on a trailing escape),
+Ours: the tables and the decoder (the library maps 0x5F to a backtick instead of "§", drops the
+form-feed escape 1B 0A and unknown escapes, and leaks StopIteration on a trailing escape),
 and the unpacker (the library's loses a final "@" that ends on an octet boundary and reads past
 short input without complaint). The library's packSeptets is right and is what we pack with.
 """
@@ -71,9 +71,9 @@ def encode(text: str) -> bytes:
 def decode(septets: bytes) -> str:
     """Text for septet values; total, never raises.
 
-    An escape followed by a code the extension table lacks shows as a space and the code as a
-    default-alphabet character, which is what TS 23.038 asks of a receiver that does not know the
-    escape, and what oFono decodes (vector ofono-sms-charset-default). A trailing escape is a space.
+    An escape followed by a code the extension table lacks shows the default-alphabet character
+    for that code, one of the two choices TS 23.038 6.2.1.1 gives a receiver; escape-escape (the
+    reserved second extension table) and a trailing escape show as a space.
     """
     out: list[str] = []
     escaped = False
@@ -81,12 +81,11 @@ def decode(septets: bytes) -> str:
         value &= 0x7F
         if escaped:
             escaped = False
-            ext = EXTENSION.get(value)
-            if ext is not None:
-                out.append(ext)
-                continue
-            out.append(" ")
-        if value == ESCAPE:
+            if value in EXTENSION:
+                out.append(EXTENSION[value])
+            else:
+                out.append(" " if value == ESCAPE else BASIC[value])
+        elif value == ESCAPE:
             escaped = True
         else:
             out.append(BASIC[value])

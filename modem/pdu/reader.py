@@ -38,9 +38,3 @@ class Reader:
         chunk = self._data[self.pos : self.pos + count]
         self.pos += count
         return chunk
-
-    def rest(self) -> bytes:
-        """Every octet not read yet (possibly none)."""
-        chunk = self._data[self.pos :]
-        self.pos = len(self._data)
-        return chunk
