@@ -105,6 +105,7 @@ class Store:
         max_batch_units: int = 256,
     ) -> None:
         self._db = database
+        self._sqlite = isinstance(database, peewee.SqliteDatabase)
         self.path = path
         self._begin_args = tuple(begin_args)
         self._max_batch = max_batch_units
@@ -157,11 +158,11 @@ class Store:
     # ------------------------------------------------------------ the db thread side
 
     def _open_sync(self) -> None:
-        if self._db.__class__.__name__.startswith("Sqlite"):
+        if self._sqlite:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         models.DB.initialize(self._db)  # for this (the db) thread only
         self._db.connect()
-        if self._db.__class__.__name__.startswith("Sqlite"):
+        if self._sqlite:
             mode = self._db.execute_sql("PRAGMA journal_mode").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise StorageError(

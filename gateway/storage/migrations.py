@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import peewee
 from playhouse.migrate import SchemaMigrator
 
 from gateway.errors import SchemaTooNew, StorageError
@@ -35,16 +36,25 @@ def _step_1_create_tables(db: Any, migrator: Any) -> None:
 STEPS: tuple[Step, ...] = (_step_1_create_tables,)
 
 
+# The version lives in the SQLite header (PRAGMA user_version), the only SQLite-only
+# statements of the schema code; PostgreSQL (issue 8) will keep it in a table instead.
+
+
+def _require_sqlite(db: Any) -> None:
+    if not isinstance(db, peewee.SqliteDatabase):
+        raise StorageError(
+            f"schema versions are not implemented for {type(db).__name__}"
+        )
+
+
 def schema_version(db: Any) -> int:
     """The database's schema version (0 for a new database)."""
-    # The one SQLite-only statement of the schema code; PostgreSQL (issue 8) keeps its
-    # version in a table instead.
-    if db.__class__.__name__.startswith("Sqlite"):
-        return int(db.execute_sql("PRAGMA user_version").fetchone()[0])
-    raise StorageError(f"schema versions are not implemented for {type(db).__name__}")
+    _require_sqlite(db)
+    return int(db.execute_sql("PRAGMA user_version").fetchone()[0])
 
 
 def _set_schema_version(db: Any, version: int) -> None:
+    _require_sqlite(db)
     db.execute_sql(f"PRAGMA user_version = {int(version)}")
 
 

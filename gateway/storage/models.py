@@ -159,6 +159,7 @@ class BaseModel(peewee.Model):
     class Meta:
         database = DB
         legacy_table_names = False
+        only_save_dirty = True  # save() writes the fields that changed, nothing else
 
 
 class Counter(BaseModel):

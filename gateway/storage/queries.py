@@ -231,15 +231,18 @@ def upsert_contact(
 ) -> ContactRecord:
     """The contact for `number` (already normalised), created if new; `name` and
     `attributes` (merged key by key) are updated when given."""
-    Contact.insert(
-        number=number,
-        kind=kind,
-        name=name,
-        attributes=dict(attributes or {}),
-        created_at=now,
-        updated_at=now,
-    ).on_conflict_ignore().execute()
-    row = Contact.get(Contact.number == number)
+    row = Contact.get_or_none(Contact.number == number)
+    if row is None:
+        # Ignoring a conflict keeps this safe when two boxes share a database (issue 8).
+        Contact.insert(
+            number=number,
+            kind=kind,
+            name=name,
+            attributes=dict(attributes or {}),
+            created_at=now,
+            updated_at=now,
+        ).on_conflict_ignore().execute()
+        row = Contact.get(Contact.number == number)
     changes: dict[Any, Any] = {}
     if name is not None and name != row.name:
         changes[Contact.name] = name
@@ -539,6 +542,16 @@ def assemble_inbound(
         raise Conflict(f"inbound parts {sorted(part_ids)} were already assembled")
     if len({p.reassembly_key for p in parts}) != 1:
         raise InvalidInput("part_ids", "the parts belong to different messages")
+    return _assemble(parts, now=now, reopen_window_s=reopen_window_s, complete=complete)
+
+
+def _assemble(
+    parts: Sequence[InboundPartRecord],
+    *,
+    now: datetime,
+    reopen_window_s: float,
+    complete: bool,
+) -> ThreadedMessage:
     first = parts[0]
     # One text per sequence number: a part stored twice under different bytes counts once.
     texts: dict[int, str] = {}
@@ -619,11 +632,14 @@ def receive_inbound_part(
     )
     if not recorded.new:
         return recorded, None
-    parts = pending_parts(recorded.part.reassembly_key)
-    if _missing_seqs(parts):
-        return recorded, None
-    threaded = assemble_inbound(
-        [p.id for p in parts], now=received_at, reopen_window_s=reopen_window_s
+    if recorded.part.concat is None:
+        parts = [recorded.part]
+    else:
+        parts = pending_parts(recorded.part.reassembly_key)
+        if _missing_seqs(parts):
+            return recorded, None
+    threaded = _assemble(
+        parts, now=received_at, reopen_window_s=reopen_window_s, complete=True
     )
     return recorded, threaded
 
