@@ -29,12 +29,10 @@ class NumberKind(enum.StrEnum):
     """What a contact's `number` is."""
 
     E164 = "e164"  # +<country><number>: can be replied to
-    ALPHANUMERIC = (
-        "alphanumeric"  # "AMAZON": a business sender id, cannot be replied to
-    )
-    SHORT = (
-        "short"  # digits we cannot place in a region (short codes, odd network forms)
-    )
+    # "AMAZON": a business sender id, cannot be replied to
+    ALPHANUMERIC = "alphanumeric"
+    # digits we cannot place in a region (short codes, odd network forms)
+    SHORT = "short"
 
 
 class Direction(enum.StrEnum):

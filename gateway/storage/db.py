@@ -57,9 +57,8 @@ class StoreStats:
     rollbacks: int = 0  # whole transactions rolled back
     batches: int = 0  # transactions started for units (commits + rollbacks)
     largest_batch: int = 0
-    split_batches: int = (
-        0  # batches re-run one unit per transaction after a batch failure
-    )
+    # batches re-run one transaction per unit after the batch's own failure
+    split_batches: int = 0
 
     def snapshot(self) -> StoreStats:
         return replace(self)
@@ -110,9 +109,8 @@ class Store:
         self._begin_args = tuple(begin_args)
         self._max_batch = max_batch_units
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
-        self._lock = (
-            threading.Lock()
-        )  # guards _pending and _draining (loop thread vs db)
+        # Guards _pending and _draining (the loop thread and the db thread share them).
+        self._lock = threading.Lock()
         self._pending: collections.deque[_Unit] = collections.deque()
         self._draining = False
         self._closed = False
@@ -197,9 +195,8 @@ class Store:
                 batch = [self._pending.popleft() for _ in range(size)]
             try:
                 outcomes = self._run_batch(batch)
-            except (
-                BaseException
-            ) as exc:  # KeyboardInterrupt/SystemExit: answer, then stop
+            # KeyboardInterrupt, SystemExit: answer every caller, then stop.
+            except BaseException as exc:
                 with self._lock:
                     self._draining = False
                 self._deliver(batch, [_Outcome(error=exc)] * len(batch))

@@ -190,9 +190,8 @@ class User(BaseModel):
 class ApiToken(BaseModel):
     id = peewee.AutoField()
     name = peewee.TextField()
-    token_hash = (
-        peewee.TextField()
-    )  # sha256 of the token; the token itself is never stored
+    # sha256 of the token; the token itself is never stored
+    token_hash = peewee.TextField()
     prefix = peewee.TextField()  # first characters, so people can tell tokens apart
     user = peewee.ForeignKeyField(
         User, null=True, on_delete="CASCADE", backref="tokens"
@@ -208,9 +207,8 @@ class ApiToken(BaseModel):
 
 class Contact(BaseModel):
     id = peewee.AutoField()
-    number = (
-        peewee.TextField()
-    )  # E.164, or the sender name/digits as received (see kind)
+    # E.164, or the sender name/digits as received (see kind)
+    number = peewee.TextField()
     kind = EnumField(NumberKind)
     name = peewee.TextField(null=True)
     attributes = JsonField(default=dict)
@@ -317,9 +315,8 @@ class InboundPart(BaseModel):
     concat_seq = peewee.IntegerField(null=True)
     concat_ref_bits = peewee.IntegerField(null=True)
     reassembly_key = peewee.TextField()
-    dedupe_key = (
-        peewee.TextField()
-    )  # the same part read again after a crash has the same key
+    # the same part read again after a crash has the same key
+    dedupe_key = peewee.TextField()
     network_at = UtcDateTimeField()  # the SC timestamp
     received_at = UtcDateTimeField()
     message = peewee.ForeignKeyField(
@@ -360,9 +357,8 @@ class OutboundPart(BaseModel):
     status = EnumField(PartStatus)
     attempts = peewee.IntegerField(default=0)
     modem = peewee.TextField(null=True)
-    reference = peewee.IntegerField(
-        null=True
-    )  # TP-MR from +CMGS: matches status reports
+    # TP-MR from +CMGS: matches status reports
+    reference = peewee.IntegerField(null=True)
     pdu_hex = peewee.TextField(null=True)  # what was sent, for the record
     tpdu_length = peewee.IntegerField(null=True)
     error = peewee.TextField(null=True)
@@ -385,9 +381,8 @@ class OutboundPart(BaseModel):
 class Modem(BaseModel):
     id = peewee.AutoField()
     name = peewee.TextField()
-    node = peewee.TextField(
-        null=True
-    )  # the box that owns it, when boxes share a database
+    # the box that owns it, when boxes share a database
+    node = peewee.TextField(null=True)
     state = peewee.TextField()  # modem.events.ModemState values
     imei = peewee.TextField(null=True)
     imsi = peewee.TextField(null=True)
@@ -415,9 +410,8 @@ class ConsentEvent(BaseModel):
     number = peewee.TextField()
     kind = EnumField(ConsentKind)
     source = EnumField(ConsentSource)
-    actor = peewee.TextField(
-        null=True
-    )  # user name or token name, for agent/api changes
+    # user name or token name, for agent/api changes
+    actor = peewee.TextField(null=True)
     message = peewee.ForeignKeyField(Message, null=True, on_delete="SET NULL")
     message_id: int | None
     at = UtcDateTimeField()
@@ -431,9 +425,8 @@ class AuditEvent(BaseModel):
     id = peewee.BigAutoField()
     actor = peewee.TextField()  # "user:alice", "token:crm", "system", "customer:+44..."
     action = peewee.TextField()  # "consent.opt_out", "conversation.assign", ...
-    subject = (
-        peewee.TextField()
-    )  # "conversation:12", "contact:+44...", "setting:web.port"
+    # "conversation:12", "contact:+44...", "setting:web.port"
+    subject = peewee.TextField()
     detail = JsonField(default=dict)
     at = UtcDateTimeField()
 
@@ -508,9 +501,8 @@ class WebhookDelivery(BaseModel):
     event_id = peewee.TextField()  # webhook-id: stable across retries and replays
     event_type = peewee.TextField()
     payload = JsonField()
-    ordering_key = peewee.TextField(
-        null=True
-    )  # deliveries with one key go out in order
+    # deliveries with one key go out in order
+    ordering_key = peewee.TextField(null=True)
     status = EnumField(WebhookStatus, default=WebhookStatus.PENDING)
     attempts = peewee.IntegerField(default=0)
     next_attempt_at = UtcDateTimeField()

@@ -315,16 +315,19 @@ def _active_conversation(contact_id: int) -> Any:
 
 
 def _new_conversation(
-    contact: ContactRecord, status: ConversationStatus, modem: str | None, now: datetime
+    contact: ContactRecord,
+    status: ConversationStatus,
+    now: datetime,
+    **fields: Any,
 ) -> Any:
     return Conversation.create(
         contact=contact.id,
         number=contact.number,
         status=status,
-        modem=modem,
         context={},
         created_at=now,
         updated_at=now,
+        **fields,
     )
 
 
@@ -357,7 +360,10 @@ def _thread_inbound(
         conversation.resolved_at = None
         conversation.reopen_count += 1
     else:
-        conversation = _new_conversation(contact, ConversationStatus.OPEN, modem, now)
+        conversation = _new_conversation(
+            contact, ConversationStatus.OPEN, now, modem=modem, last_inbound_at=now
+        )
+        return conversation, outcome
     # The customer wrote: it needs an agent again, and replies go out where they texted.
     conversation.status = ConversationStatus.OPEN
     conversation.modem = modem
@@ -824,7 +830,7 @@ def enqueue_outbound(
             )
     else:
         conversation = _active_conversation(contact.id) or _new_conversation(
-            contact, ConversationStatus.PENDING, None, now
+            contact, ConversationStatus.PENDING, now
         )
     conversation.last_outbound_at = now
     conversation.updated_at = now

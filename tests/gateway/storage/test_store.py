@@ -6,12 +6,13 @@ import asyncio
 import sqlite3
 import threading
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from storehelpers import T0, Gate
 
-from gateway.config import Settings
+from gateway.config import Settings, parse_settings
 from gateway.domain import NumberKind
 from gateway.errors import ConfigError, StorageError
 from gateway.storage import models, queries
@@ -263,3 +264,29 @@ async def test_postgresql_is_refused_until_it_is_supported(settings: Settings) -
         await open_database(pg)
     assert info.value.problems[0].key == "url"
     assert "pw" not in str(info.value)
+
+
+async def test_two_stores_in_one_process_keep_to_their_own_files(
+    settings: Settings, tmp_path: Path
+) -> None:
+    other_settings = parse_settings(
+        "[gateway]\ndefault_region = GB\ndata_dir = other\n", base_dir=tmp_path
+    )
+    first = await open_database(settings)
+    second = await open_database(other_settings)
+    try:
+        await first.run(
+            queries.upsert_contact, "+447700900001", NumberKind.E164, now=T0
+        )
+        await second.run(
+            queries.upsert_contact, "+447700900002", NumberKind.E164, now=T0
+        )
+        assert [c.number for c in await first.run(queries.list_contacts)] == [
+            "+447700900001"
+        ]
+        assert [c.number for c in await second.run(queries.list_contacts)] == [
+            "+447700900002"
+        ]
+    finally:
+        await first.close()
+        await second.close()
