@@ -1,9 +1,9 @@
 """Address fields: the SMSC field (length in octets) and TP-OA/DA/RA (length in semi-octets).
 
-Ours: the decoders. The library's decodeSemiOctets prints nibbles A-E as hex letters (a ZTE status
-report's recipient comes back as "+b0842...") and silently stops at the first F; its address
-decoder counts alphanumeric senders in octets instead of septets. Where TS 23.040 9.1.2.3 says to
-show a non-decimal semi-octet as TS 24.008 does ("*", "#", "a", "b", "c"), we do. The library's
+Ours: the decoders. The library's decodeSemiOctets prints non-decimal nibbles as hex letters (a
+ZTE status report's recipient comes back as "+b0842..."), a low F as "f", and stops at a high F
+even when digits follow. TS 23.040 9.1.2.3 says to show a non-decimal semi-octet as TS 24.008
+does ("*", "#", "a", "b", "c"), and we do; an F is fill only at the end. The library's
 encodeSemiOctets is right for digit strings and is what we encode numbers with.
 """
 

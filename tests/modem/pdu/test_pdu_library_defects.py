@@ -24,6 +24,7 @@ from modem.pdu import (
     gsm7,
     segment_info,
 )
+from modem.pdu.address import decode_digits
 from modem.pdu.segments import split_text
 
 
@@ -236,3 +237,34 @@ def test_two_digit_years_pivot_differs() -> None:
     pdu = ours(record["id"])
     assert isinstance(pdu, SmsDeliver)
     assert pdu.timestamp.isoformat() == record["expected"]["timestamp"]
+
+
+def test_semi_octets_print_hex_letters_and_stop_at_a_high_f() -> None:
+    """decodeSemiOctets shows a low F as "f" and stops at a high F though digits follow.
+
+    The shared vectors hold no such number, so the octets are given directly; ours refuses
+    both, since an F is only fill at the end of a number.
+    """
+    assert lib.decodeSemiOctets(bytearray.fromhex("214F65")) == "12f456"
+    assert lib.decodeSemiOctets(bytearray.fromhex("21F465")) == "124"
+    for raw in ("214F65", "21F465"):
+        with pytest.raises(PduDecodeError):
+            decode_digits(bytes.fromhex(raw), 6, field="TP-OA", offset=0)
+
+
+def test_encoder_ties_the_concatenation_reference_to_tp_mr() -> None:
+    """A design reason to own the encoder: the gateway keeps one concatenation reference per
+    message across retries (invariant 2), while TP-MR is per submission. The library copies
+    TP-MR into the concatenation element."""
+    lib_parts = lib.encodeSmsSubmitPdu(
+        "+123", "x" * 200, reference=5, requestStatusReport=False
+    )
+    # SMSC 00, FO, MR, DA 039121F3, PID, DCS, UDL: the header 050003 starts at octet 10 and its
+    # reference is the octet after 050003.
+    assert [bytes(p.data)[10 + 3] for p in lib_parts] == [5, 5]
+    parts = encode_submit("+123", "x" * 200, reference=5, concat_ref=77)
+    decoded = [decode_hex(p.hex) for p in parts]
+    assert [(p.reference, p.concat.ref) for p in decoded if p.concat] == [
+        (5, 77),
+        (5, 77),
+    ]
