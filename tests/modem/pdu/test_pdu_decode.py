@@ -275,3 +275,26 @@ def test_a_timestamp_is_seven_octets() -> None:
     with pytest.raises(PduDecodeError) as info:
         decode_scts(bytes(6), field="TP-DT", offset=4)
     assert (info.value.field, info.value.offset) == ("TP-DT", 4)
+
+
+@pytest.mark.parametrize(
+    ("scts", "iso"),
+    [
+        ("00101000000000", "2000-01-01T00:00:00+00:00"),
+        ("89211221401400", "2098-12-21T12:04:41+00:00"),  # 98 is 2098, not 1998
+        ("99301251619580", "2099-03-21T15:16:59+02:00"),
+        ("11101021436500", "2011-01-01T12:34:56+00:00"),
+        (
+            "1110102143652B",
+            "2011-01-01T12:34:56-08:00",
+        ),  # sign in bit 3 of the tens digit
+        (
+            "111010214365C2",
+            "2011-01-01T12:34:56+08:00",
+        ),  # units nibble C: 2 x 10 + 12 quarters
+    ],
+)
+def test_timestamp_century_and_time_zone(scts: str, iso: str) -> None:
+    assert (
+        decode_scts(bytes.fromhex(scts), field="TP-SCTS", offset=0).isoformat() == iso
+    )
