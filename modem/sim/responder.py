@@ -1104,7 +1104,7 @@ _TABLE: dict[str, _Entry] = {
     "+COPS": _Entry(_cops),
     "+CSCA": _Entry(_csca, needs_sim=True, sms=True),
     "+CSCS": _Entry(_cscs),
-    "+CMGF": _Entry(_cmgf),
+    "+CMGF": _Entry(_cmgf, sms=True),
     "+CSDH": _Entry(_csdh),
     "+CSMP": _Entry(_csmp),
     "+CSMS": _Entry(_csms, sms=True),

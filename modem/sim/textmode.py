@@ -106,7 +106,7 @@ def submit_pdu(body: str, destination: str, state: SimState) -> bytes:
             destination,
             from_host(body, state),
             request_status_report=bool(fo & 0x20),
-            validity_s=None if vp == 0 else _validity_s(vp),
+            validity_s=_validity_s(vp),
         )
     except PduError as exc:
         raise TextModeError(str(exc)) from exc

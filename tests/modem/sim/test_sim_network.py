@@ -288,3 +288,49 @@ def test_phones_can_be_strict(clock: FakeClock) -> None:
     with pytest.raises(UnknownNumber):
         strict.phone(PHONE)
     assert strict.add_phone(PHONE).number == PHONE
+
+
+async def test_text_mode_shows_reports_and_written_messages(
+    network: SimNetwork,
+) -> None:
+    modem = network.add_modem(MODEM)
+    host = await connect(modem)
+    await host.command("AT+CNMI=2,1,0,0,0")
+    await send_from_host(
+        host, "report me", report=True
+    )  # the report lands in SM (ds=0)
+    await host.command("AT+CMGF=1;+CMEE=1")
+    await host.command(f'AT+CMGW="{PHONE}"', b"> ")
+    host.send("draft\x1a")
+    assert await host.wait_for(b"OK\r\n") == b"\r\n+CMGW: 2\r\n\r\nOK\r\n"
+    out = await host.command('AT+CMGL="ALL"')
+    lines = out.decode().split("\r\n")
+    assert lines[1].startswith(f'+CMGL: 1,"REC UNREAD",6,1,"{PHONE}",145,"26/11/27,')
+    assert lines[1].endswith(",0")
+    assert lines[2:4] == [f'+CMGL: 2,"STO UNSENT","{PHONE}",', "draft"]
+    modem.state.storage("SM").store(
+        b"\x00\x04", 1, modem.state.storage("SM").messages[1].stat
+    )
+    assert await host.command("AT+CMGR=3", b"\r\n") == b"\r\n+CMS ERROR: 500\r\n"
+
+
+async def test_text_mode_in_ucs2_and_validity_periods(network: SimNetwork) -> None:
+    modem = network.add_modem(MODEM)
+    host = await connect(modem)
+    await host.command('AT+CMGF=1;+CMEE=1;+CSCS="UCS2"')
+    await host.command(f'AT+CMGS="{PHONE}"', b"> ")
+    host.send("not hex\x1a")
+    assert await host.wait_for(b"\r\n", 5) == b"\r\n+CMS ERROR: 305\r\n"
+    for vp, seconds in [
+        (0, 300),
+        (143, 12 * 3600),
+        (167, 24 * 3600),
+        (196, 30 * 86400),
+    ]:
+        await host.command(f"AT+CSMP=17,{vp},0,0")
+        await host.command(f'AT+CMGS="{PHONE}"', b"> ")
+        host.send("ok 👍".encode("utf-16-be").hex() + "\x1a")
+        await host.wait_for(b"OK\r\n")
+        value = pdu.decode(modem.state.submitted[-1].pdu)
+        assert value.validity_relative_s == seconds  # type: ignore[union-attr]
+    assert [m.text for m in network.inbox(PHONE)] == ["ok 👍"] * 4

@@ -443,3 +443,113 @@ def test_info_lines_share_a_block_and_chained_commands_get_their_own() -> None:
         responder.frame(chained) == b"\r\n+CSQ: 20,99\r\n\r\n+CBC: 0,100\r\n\r\nOK\r\n"
     )
     assert responder.frame(responder.Reply(lines=("ERROR",))) == b"\r\nERROR\r\n"
+
+
+MORE_REPLIES = [
+    ("AT+CSQ?", ("ERROR",)),
+    ("AT+CSQ=?", ("+CSQ: (0-31,99),(0-7,99)", "OK")),
+    ("AT+CGMI?", ("ERROR",)),
+    ("AT+CGMI=?", ("OK",)),
+    ("AT+CMEE?", ("+CMEE: 1", "OK")),
+    ("AT+CMEE=?", ("+CMEE: (0-2)", "OK")),
+    ("AT+CMEE", ("ERROR",)),
+    ("AT+CMEE=3", ("+CME ERROR: 50",)),
+    ('AT+CSCS="KOI8"', ("+CME ERROR: 4",)),
+    ("AT+CSCS", ("ERROR",)),
+    ("AT+CSMS=2", ("+CMS ERROR: 303",)),
+    ("AT+CSMS=?", ("+CSMS: (0,1)", "OK")),
+    ("AT+CSMS", ("ERROR",)),
+    ("AT+CSMP?", ("+CSMP: 17,167,0,0", "OK")),
+    ("AT+CSMP=?", ("OK",)),
+    ("AT+CSMP", ("ERROR",)),
+    ("AT+CMGF?", ("+CMGF: 0", "OK")),
+    ("AT+CMGF=?", ("+CMGF: (0,1)", "OK")),
+    ("AT+CMGF=2", ("+CMS ERROR: 304",)),
+    ("AT+CSDH=1", ("OK",)),
+    ("AT+CFUN=5", ("+CME ERROR: 50",)),
+    ("AT+CFUN=?", ("+CFUN: (0,1,4),(0,1)", "OK")),
+    ("AT+CFUN", ("ERROR",)),
+    ("AT+CBC?", ("ERROR",)),
+    ("AT+CBC=?", ("OK",)),
+    ("AT+CHUP", ("OK",)),
+    ("AT+CHUP?", ("ERROR",)),
+    ("AT+CUSD?", ("+CUSD: 0", "OK")),
+    ("AT+CUSD=?", ("+CUSD: (0-2)", "OK")),
+    ("AT+CUSD=5", ("+CME ERROR: 50",)),
+    ("AT+CUSD", ("ERROR",)),
+    ('AT+CCLK="26/01/01,00:00:00+00"', ("OK",)),
+    ("AT+CCLK", ("ERROR",)),
+    ("AT+COPS=?", ('+COPS: (2,"SimNet","SimNet","00101",2),,(0-4),(0-2)', "OK")),
+    ('AT+COPS=1,2,"99999"', ("+CME ERROR: 30",)),
+    ('AT+COPS=1,2,"00101"', ("OK",)),
+    ("AT+COPS=0", ("OK",)),
+    ("AT+COPS=9", ("+CME ERROR: 50",)),
+    ("AT+COPS=3,7", ("+CME ERROR: 50",)),
+    ("AT+COPS", ("ERROR",)),
+    ("AT+CREG=?", ("+CREG: (0-2)", "OK")),
+    ("AT+CREG=5", ("+CME ERROR: 50",)),
+    ("AT+CREG", ("ERROR",)),
+    ("AT+CEREG?", ("+CEREG: 0,1", "OK")),
+    ("AT+CGATT=?", ("+CGATT: (0,1)", "OK")),
+    ("AT+CGATT=0;+CGATT?", ("+CGATT: 0", "OK")),
+    ("AT+CGATT=2", ("+CME ERROR: 50",)),
+    ("AT+CGATT", ("ERROR",)),
+    ('AT+CSCA="+4917000000";+CSCA?', ('+CSCA: "+4917000000",145', "OK")),
+    ('AT+CSCA="017000000",129', ("OK",)),
+    ("AT+CSCA=?", ("OK",)),
+    ("AT+CSCA=", ("+CMS ERROR: 304",)),
+    ("AT+CSCA", ("ERROR",)),
+    ('AT+CPMS="SM","SM","SM","SM"', ("+CMS ERROR: 302",)),
+    ("AT+CNMI=1,1,0,0,0,0", ("+CMS ERROR: 302",)),
+    ("AT+CNMA=?", ("+CNMA: (0-2)", "OK")),
+    ("AT+CNMA?", ("ERROR",)),
+    ("AT+CMGS=?", ("OK",)),
+    ("AT+CMGS", ("+CMS ERROR: 304",)),
+    ("AT+CMGR=?", ("OK",)),
+    ("AT+CMGR", ("+CMS ERROR: 304",)),
+    ("AT+CMGL?", ("ERROR",)),
+    ("AT+CMGD", ("+CMS ERROR: 304",)),
+    ("AT+CMSS=?", ("OK",)),
+    ("AT+CMSS", ("+CMS ERROR: 304",)),
+    ("AT+CPIN=?", ("OK",)),
+    ("AT+CPIN", ("+CME ERROR: 50",)),
+    ("AT+CNUM=?", ("OK",)),
+    ("AT+CCID=?", ("OK",)),
+    ("ATE2", ("ERROR",)),
+    ("AT&W", ("OK",)),
+    ('AT+CMEE="x"', ("+CME ERROR: 50",)),
+    ("AT+CMEE=1=", ("+CME ERROR: 50",)),
+    ("AT+CSQ!", ("ERROR",)),
+]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"), MORE_REPLIES, ids=[m[0] for m in MORE_REPLIES]
+)
+def test_more_replies(line: str, expected: tuple[str, ...]) -> None:
+    state = make_state()
+    run(state, "AT+CMEE=1")
+    assert run(state, line) == expected
+
+
+def test_text_mode_listing_filters() -> None:
+    state = make_state()
+    run(state, "AT+CMGF=1;+CMEE=1")
+    assert run(state, "AT+CMGL=?") == (
+        '+CMGL: ("REC UNREAD","REC READ","STO UNSENT","STO SENT","ALL")',
+        "OK",
+    )
+    store(state, stat=MessageStat.REC_READ)
+    assert run(state, 'AT+CMGL="REC UNREAD"') == ("OK",)
+    assert run(state, 'AT+CMGL="REC READ"')[0].startswith('+CMGL: 1,"REC READ",')
+    assert run(state, 'AT+CMGL="BOGUS"') == ("+CMS ERROR: 305",)
+    assert run(state, "AT+CMGD=1,7") == ("+CMS ERROR: 305",)
+
+
+def test_unknown_profiles_are_named() -> None:
+    from modem.sim.profiles import UnknownProfile, get_profile
+
+    with pytest.raises(UnknownProfile, match="generic") as info:
+        get_profile("nokia")
+    assert info.value.name == "nokia"
+    assert get_profile("SIMCOM").name == "simcom"
