@@ -16,7 +16,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from modem.errors import AtParseError
+# Re-exported: the parsers raise it, so callers may catch it as parsers.AtParseError.
+from modem.errors import AtParseError as AtParseError
 from modem.events import Registration, StoredLocation
 
 _HEX = re.compile(r"[0-9A-Fa-f]+")
