@@ -269,3 +269,94 @@ phoneid = sim
             if smsd.returncode not in (0, -signal.SIGTERM):
                 print(log)
     assert not any(dirs["error"].iterdir()), os.listdir(dirs["error"])
+
+
+@pytest.mark.timeout(180)
+def test_smstools_sends_and_receives(tmp_path: Path, simulator: Simulator) -> None:
+    require_tool("smsd")
+    spool = tmp_path / "smstools"
+    names = (
+        "outgoing",
+        "checked",
+        "failed",
+        "incoming",
+        "sent",
+        "report",
+        "stats",
+        "tmp",
+    )
+    dirs = {name: spool / name for name in names}
+    for folder in dirs.values():
+        folder.mkdir(parents=True)
+    config = spool / "smsd.conf"
+    config.write_text(
+        f"""devices = GSM1
+outgoing = {dirs["outgoing"]}
+checked = {dirs["checked"]}
+failed = {dirs["failed"]}
+incoming = {dirs["incoming"]}
+sent = {dirs["sent"]}
+report = {dirs["report"]}
+stats = {dirs["stats"]}
+logfile = {spool / "smsd.log"}
+loglevel = 7
+delaytime = 1
+delaytime_mainprocess = 1
+autosplit = 3
+incoming_utf8 = yes
+decode_unicode_text = yes
+outgoing_utf8 = yes
+
+[GSM1]
+device = {simulator.link}
+incoming = yes
+baudrate = 115200
+rtscts = no
+mode = new
+check_memory_method = 1
+memory_start = 1
+keep_open = yes
+"""
+    )
+    # a spool file is written aside and moved in, so smsd never reads half of it
+    draft = dirs["tmp"] / "hello"
+    draft.write_text(f"To: {PHONE[1:]}\nAlphabet: UTF-8\n\nfrom smstools ✓\n")
+    draft.rename(dirs["outgoing"] / "hello")
+    smsd = subprocess.Popen(
+        [
+            "smsd",
+            "-t",
+            "-c",
+            str(config),
+            "-p",
+            str(spool / "smsd.pid"),
+            "-i",
+            str(spool / "info"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # smsd forks a modem process; its group is ours to end
+    )
+    try:
+        # smsd sends the spool file's body as it is, final newline included
+        wait_until(lambda: simulator.texts(PHONE) == ["from smstools ✓\n"], 60)
+        simulator.call(
+            "POST", f"/phones/{PHONE}/send", {"to": MODEM, "text": "to smstools ✓"}
+        )
+
+        def received() -> str:
+            return "".join(
+                f.read_text(errors="replace") for f in dirs["incoming"].iterdir()
+            )
+
+        wait_until(lambda: "to smstools ✓" in received(), 60)
+        assert f"From: {PHONE[1:]}" in received()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(smsd.pid, signal.SIGTERM)
+        try:
+            smsd.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(smsd.pid, signal.SIGKILL)
+            smsd.wait()
+    assert not any(dirs["failed"].iterdir())
