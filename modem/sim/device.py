@@ -329,7 +329,7 @@ class SimModem:
         spec.apply_to(self.faults)
         if "seed" in spec.knobs:
             self.rng = random.Random(self.faults.seed)
-        _LOGGER.warning("%s: faults now %s", self.log_name, self.faults.as_dict())
+        _LOGGER.info("%s: faults now %s", self.log_name, self.faults.as_dict())
         if self.faults.storage_full != before_full:
             self.state.storage_full = self.faults.storage_full
             if not self.faults.storage_full:

@@ -15,6 +15,7 @@ from typing import Literal
 from modem.sim import textmode
 from modem.sim.state import (
     CMGS_MAX_TPDU_OCTETS,
+    DEFAULT_PIN_ATTEMPTS,
     Cnmi,
     MessageStat,
     PendingSubmit,
@@ -692,7 +693,7 @@ def _cpin(cmd: Command, ctx: _Ctx) -> None:
             raise Failure.cme(16)
         state.pin = cmd.args[1]
     state.pin_state = PinState.READY
-    state.pin_attempts = 3
+    state.pin_attempts = DEFAULT_PIN_ATTEMPTS
     # after unlocking, modems print the rest of their boot banners (+CPIN: READY, SMS Ready)
     banners = boot_banners(state)
     cpin_at = next((i for i, b in enumerate(banners) if b.startswith("+CPIN:")), None)
@@ -852,7 +853,7 @@ def _cnmi(cmd: Command, ctx: _Ctx) -> None:
             raise Failure.cms(303)
         values.append(value)
     state.cnmi = Cnmi(*values)
-    if state.cnmi.mode in (1, 2):
+    if state.cnmi.mode != 0:
         if state.cnmi.bfr == 0:
             ctx.urcs.extend(state.buffered_urcs)
         state.buffered_urcs.clear()

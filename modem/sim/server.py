@@ -39,6 +39,10 @@ class SimProtocol(asyncio.Protocol):
         self._queue: deque[tuple[float, bytes]] = deque()
         self._writer: asyncio.Task[None] | None = None
 
+    @property
+    def connected(self) -> bool:
+        return self._transport is not None
+
     # ---------------------------------------------------------------- asyncio.Protocol
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -176,7 +180,7 @@ class TcpPort:
         self.port = port
         self._server: asyncio.Server | None = None
         self._protocols: list[SimProtocol] = []
-        self._return: asyncio.TimerHandle | None = None
+        self._return: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -192,7 +196,7 @@ class TcpPort:
 
     def _make_protocol(self) -> SimProtocol:
         protocol = SimProtocol(self.modem)
-        self._protocols = [p for p in self._protocols if p._transport is not None]
+        self._protocols = [p for p in self._protocols if p.connected]
         self._protocols.append(protocol)
         return protocol
 
@@ -212,22 +216,29 @@ class TcpPort:
     def vanish(self, seconds: float) -> None:
         """Close every connection and refuse new ones for `seconds`."""
         self._drop()
-        loop = asyncio.get_running_loop()
-        self._return = loop.call_later(
-            seconds, lambda: loop.create_task(self._come_back())
-        )
+        if self._return is not None:
+            self._return.cancel()
+        self._return = asyncio.get_running_loop().create_task(self._come_back(seconds))
 
-    async def _come_back(self) -> None:
-        self._return = None
+    async def _come_back(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            self._make_protocol, self.host, self.port, reuse_address=True
-        )
+        try:
+            self._server = await loop.create_server(
+                self._make_protocol, self.host, self.port, reuse_address=True
+            )
+        except OSError:
+            # someone took the port meanwhile: an operator must free it
+            _LOGGER.exception(
+                "%s: tcp port %s cannot come back", self.modem.log_name, self.port
+            )
+            return
         _LOGGER.info("%s: tcp %s:%s is back", self.modem.log_name, self.host, self.port)
 
     async def close(self) -> None:
         if self._return is not None:
             self._return.cancel()
+            self._return = None
         server = self._server
         self._drop()
         self.modem.remove_port(self)
