@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from modem.sim.profiles import Profile
 
@@ -112,9 +113,8 @@ class Storage:
         return [self.messages[i] for i in sorted(self.messages)]
 
 
-@dataclass(frozen=True, slots=True)
-class Cnmi:
-    """New-message indication settings (AT+CNMI=<mode>,<mt>,<bm>,<ds>,<bfr>)."""
+class Cnmi(NamedTuple):
+    """New-message indication settings (AT+CNMI=<mode>,<mt>,<bm>,<ds>,<bfr>), indexable too."""
 
     mode: int = 0
     mt: int = 0
