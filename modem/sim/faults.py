@@ -1,10 +1,8 @@
-"""Fault injection as data: what a misbehaving modem, cable or network does to the host.
+"""Fault injection as data: what a misbehaving modem, cable or network does to the host."""
 
-A `Faults` value holds the standing knobs (latency, split reads, errors for the next k
-commands, ...); `FaultSpec` is what the control API and scenario files send: knobs to
-change plus one-shot actions (reboot, the port vanishing). Loading validates every field
-and names the offending one.
-"""
+# `Faults` holds the standing knobs (latency, split reads, errors for the next k commands,
+# ...); `FaultSpec` is what the control API and scenario files send: knobs to change plus
+# one-shot actions (reboot, the port vanishing). Loading names the offending field.
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
-"""PURE AT interpreter of the simulated modem: a command line and the state in, a Reply out.
+"""PURE AT interpreter of the simulated modem: a command line and the state in, a Reply out."""
 
-No I/O, no clock, no logging: the owner passes `now` (epoch seconds), writes the framed
-reply, and acts on what the Reply asks for (submissions to the network, a reboot).
-"""
+# No I/O, no clock, no logging: the owner passes `now` (epoch seconds), writes the framed
+# reply, and acts on what the Reply asks for (submissions to the network, a reboot).
 
 from __future__ import annotations
 
@@ -423,11 +422,9 @@ def boot_banners(state: SimState) -> tuple[str, ...]:
 
 
 def frame(reply: Reply) -> bytes:
-    """The bytes of a reply as a modem sends them (ATV1): the info block, then the final result.
-
-    Info lines are separated by one CRLF (a +CMGL header and its PDU, ATI's lines); the final
-    result stands apart, as in `\r\n+CSQ: 20,99\r\n\r\nOK\r\n`.
-    """
+    """The bytes of a reply as a modem sends them (ATV1): the info block, then the final result."""
+    # Info lines are separated by one CRLF (a +CMGL header and its PDU, ATI's lines); the
+    # final result stands apart, as in `\r\n+CSQ: 20,99\r\n\r\nOK\r\n`.
     info = reply.lines if reply.prompt else reply.lines[:-1]
     out = b""
     for i, line in enumerate(info):

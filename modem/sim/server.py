@@ -279,7 +279,7 @@ class _PtyTransport(asyncio.Transport):
             return
         except OSError as exc:
             # EIO only when no slave fd is open; we keep one, so this is a real failure
-            self._fail(exc)
+            self._shutdown(exc)
             return
         if data:
             self._protocol.data_received(data)
@@ -295,7 +295,7 @@ class _PtyTransport(asyncio.Transport):
         except (BlockingIOError, InterruptedError):
             written = 0
         except OSError as exc:
-            self._fail(exc)
+            self._shutdown(exc)
             return
         if written < len(data):
             self._pending += bytes(data)[written:]
@@ -307,14 +307,11 @@ class _PtyTransport(asyncio.Transport):
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
-            self._fail(exc)
+            self._shutdown(exc)
             return
         del self._pending[:written]
         if not self._pending:
             self._loop.remove_writer(self._fd)
-
-    def _fail(self, exc: Exception) -> None:
-        self._shutdown(exc)
 
     def is_closing(self) -> bool:
         return self._closing
