@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, require_tool
+
+# via the package path: a bare "conftest" is whichever conftest.py pytest imported last
+from tests.conftest import ROOT, require_tool
 
 pytestmark = [pytest.mark.integration, pytest.mark.peer, pytest.mark.slow]
 
