@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 from pathlib import Path
 
 import pytest
-from simhelpers import Host, connect, wait_until
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from simhelpers import FakeClock, Host, connect, wait_until
 
 from modem.errors import PortClosed
 from modem.sim.network import SimNetwork
@@ -17,6 +20,7 @@ from modem.sim.server import (
     Manipulator,
     OneByte,
     RandomSplit,
+    SimProtocol,
     Whole,
     loopback_opener,
     open_pty,
@@ -218,3 +222,52 @@ async def test_pty_with_a_symlink_survives_reopen_and_vanishes(
     finally:
         pty.close()
     assert not link.exists()
+
+
+class _Recorder(asyncio.WriteTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.out = bytearray()
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.out += data
+
+    def is_closing(self) -> bool:
+        return False
+
+
+HOST_BYTES = (
+    b"\x1b\rATE1\rAT+CSQ\r\nAT+CMGS=26\r"
+    + SUBMIT_HEX.encode()
+    + b"\x1aAT+CMEE=1;+CREG=2\rAT+CMGS=26\r00\x1bAT+CREG?\r"
+)
+
+
+def _replies(chunks: list[bytes]) -> bytes:
+    modem = SimNetwork(clock=FakeClock()).add_modem(NUMBER)
+    protocol = SimProtocol(modem)
+    transport = _Recorder()
+    protocol.connection_made(transport)
+    for chunk in chunks:
+        protocol.data_received(chunk)
+    return bytes(transport.out)
+
+
+def test_the_whole_host_stream_gets_the_expected_replies() -> None:
+    replies = _replies([HOST_BYTES])
+    assert replies == (
+        b"ATE1\r\r\nOK\r\n"
+        b"AT+CSQ\r\r\n+CSQ: 20,99\r\n\r\nOK\r\n"
+        b"AT+CMGS=26\r\r\n> " + SUBMIT_HEX.encode() + b"\r\n+CMGS: 1\r\n\r\nOK\r\n"
+        b"AT+CMEE=1;+CREG=2\r\r\nOK\r\n"
+        b"AT+CMGS=26\r\r\n> 00\r\nOK\r\n"
+        b'AT+CREG?\r\r\n+CREG: 2,1,"1A2B","00C3D4"\r\n\r\nOK\r\n'
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, len(HOST_BYTES) - 1), unique=True))
+def test_any_split_of_the_host_stream_gives_the_same_replies(cuts: list[int]) -> None:
+    bounds = [0, *sorted(cuts), len(HOST_BYTES)]
+    chunks = [HOST_BYTES[a:b] for a, b in itertools.pairwise(bounds)]
+    assert _replies(chunks) == _replies([HOST_BYTES])
