@@ -255,6 +255,13 @@ class ClaimedPart:
 
     part: OutboundPartRecord
     message: MessageRecord
+    previous_status: MessageStatus | None = (
+        None  # the message's status before the claim
+    )
+
+    @property
+    def status_changed(self) -> bool:
+        return self.previous_status is not self.message.status
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +270,14 @@ class PartOutcome:
 
     part: OutboundPartRecord
     message: MessageRecord
+    previous_status: MessageStatus | None = (
+        None  # the message's status before this change
+    )
+
+    @property
+    def status_changed(self) -> bool:
+        """True when the roll-up moved the message to another status."""
+        return self.previous_status is not self.message.status
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +307,25 @@ class AuditRecord:
     subject: str
     detail: JsonObject
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UndecodableRecord:
+    """Bytes a modem handed over that are not a valid PDU, kept for the operator."""
+
+    id: int
+    modem: str
+    pdu_hex: str
+    error: str
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MessageCounts:
+    """How many messages are in each status, per direction (for `smsgw status`)."""
+
+    inbound: Mapping[MessageStatus, int]
+    outbound: Mapping[MessageStatus, int]
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,16 @@ class ConversationAssigned:
 
 
 @dataclass(frozen=True, slots=True)
+class ConversationFlagged:
+    """Something in a conversation needs an agent's judgement (e.g. free-text opt-out)."""
+
+    conversation_id: int
+    message_id: int | None
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ConsentChanged:
     number: str
     opted_out: bool
@@ -86,6 +96,7 @@ DomainEvent = (
     | ConversationCreated
     | ConversationStatusChanged
     | ConversationAssigned
+    | ConversationFlagged
     | ConsentChanged
     | ModemStatus
 )

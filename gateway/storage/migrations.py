@@ -33,7 +33,25 @@ def _step_1_create_tables(db: Any, migrator: Any) -> None:
     db.create_tables(MODELS)
 
 
-STEPS: tuple[Step, ...] = (_step_1_create_tables,)
+# Plain SQL, as peewee 4 writes it for models.UndecodablePdu, so a migrated file and a new
+# one are identical (tests/gateway/storage/test_migrations.py compares them).
+_STEP_2_SQL = (
+    'CREATE TABLE "undecodable_pdus" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"modem" TEXT NOT NULL, "pdu_hex" TEXT NOT NULL, "error" TEXT NOT NULL, '
+    '"dedupe_key" TEXT NOT NULL, "received_at" DATETIME NOT NULL)',
+    'CREATE UNIQUE INDEX "undecodable_pdus_dedupe_key" ON "undecodable_pdus" '
+    '("dedupe_key")',
+    'CREATE INDEX "undecodable_pdus_received_at" ON "undecodable_pdus" ("received_at")',
+)
+
+
+def _step_2_undecodable_pdus(db: Any, migrator: Any) -> None:
+    """Keep PDUs that do not decode, for the operator, instead of only logging them."""
+    for statement in _STEP_2_SQL:
+        db.execute_sql(statement)
+
+
+STEPS: tuple[Step, ...] = (_step_1_create_tables, _step_2_undecodable_pdus)
 
 
 # The version lives in the SQLite header (PRAGMA user_version), the only SQLite-only

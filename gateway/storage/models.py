@@ -347,6 +347,22 @@ InboundPart.add_index(
 )
 
 
+class UndecodablePdu(BaseModel):
+    """Bytes a modem stored or pushed that do not decode; kept so nothing is lost silently."""
+
+    id = peewee.BigAutoField()
+    modem = peewee.TextField()
+    pdu_hex = peewee.TextField()  # as the modem gave it
+    error = peewee.TextField()  # why it does not decode (field and octet)
+    # the same bytes read again after a crash are kept once
+    dedupe_key = peewee.TextField()
+    received_at = UtcDateTimeField()
+
+    class Meta:
+        table_name = "undecodable_pdus"
+        indexes = ((("dedupe_key",), True), (("received_at",), False))
+
+
 class OutboundPart(BaseModel):
     id = peewee.BigAutoField()
     message = peewee.ForeignKeyField(
@@ -555,4 +571,5 @@ MODELS: tuple[type[BaseModel], ...] = (
     WebhookEndpoint,
     WebhookDelivery,
     WebhookAttempt,
+    UndecodablePdu,  # schema version 2
 )

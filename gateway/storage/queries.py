@@ -34,6 +34,7 @@ from gateway.domain import (
     Enqueued,
     InboundPartRecord,
     JsonObject,
+    MessageCounts,
     MessageOrigin,
     MessageRecord,
     MessageStatus,
@@ -42,9 +43,11 @@ from gateway.domain import (
     OutboundPartRecord,
     PartOutcome,
     PartStatus,
+    Priority,
     RecordedPart,
     ThreadedMessage,
     ThreadOutcome,
+    UndecodableRecord,
 )
 from gateway.errors import Conflict, InvalidInput, NotFound, OptedOut
 from gateway.logutil import mask_number
@@ -53,11 +56,14 @@ from gateway.storage.models import (
     ConsentEvent,
     Contact,
     Conversation,
+    ConversationTag,
     Counter,
     InboundPart,
     Message,
     Modem,
     OutboundPart,
+    Tag,
+    UndecodablePdu,
 )
 from modem.pdu.types import Concat
 
@@ -676,6 +682,111 @@ def expire_incomplete(
     return delivered
 
 
+def record_undecodable(
+    *, modem: str, pdu: bytes, error: str, received_at: datetime
+) -> tuple[UndecodableRecord, bool]:
+    """Keep bytes a modem handed over that do not decode (True when new; the same bytes
+    read again after a crash are kept once). Commit before the modem deletes them."""
+    dedupe_key = inbound_dedupe_key(modem, pdu)
+    row = UndecodablePdu.get_or_none(UndecodablePdu.dedupe_key == dedupe_key)
+    new = row is None
+    if row is None:
+        row = UndecodablePdu.create(
+            modem=modem,
+            pdu_hex=pdu.hex().upper(),
+            error=error,
+            dedupe_key=dedupe_key,
+            received_at=received_at,
+        )
+    record = UndecodableRecord(
+        id=row.id,
+        modem=row.modem,
+        pdu_hex=row.pdu_hex,
+        error=row.error,
+        received_at=row.received_at,
+    )
+    return record, new
+
+
+def list_undecodable(*, limit: int = 100) -> list[UndecodableRecord]:
+    """The undecodable PDUs kept, newest first."""
+    query = UndecodablePdu.select().order_by(UndecodablePdu.id.desc()).limit(limit)
+    return [
+        UndecodableRecord(
+            id=row.id,
+            modem=row.modem,
+            pdu_hex=row.pdu_hex,
+            error=row.error,
+            received_at=row.received_at,
+        )
+        for row in query
+    ]
+
+
+def message_counts() -> MessageCounts:
+    """Messages per status, for each direction."""
+    rows: Any = (
+        Message.select(Message.direction, Message.status, fn.COUNT(Message.id))
+        .group_by(Message.direction, Message.status)
+        .tuples()
+    )
+    counts: dict[Direction, dict[MessageStatus, int]] = {d: {} for d in Direction}
+    for direction, status, count in rows:
+        counts[Direction(direction)][MessageStatus(status)] = int(count)
+    return MessageCounts(
+        inbound=counts[Direction.INBOUND], outbound=counts[Direction.OUTBOUND]
+    )
+
+
+# ------------------------------------------------------------------ conversation flags
+
+
+def flag_conversation(
+    conversation_id: int,
+    *,
+    tag: str,
+    now: datetime,
+    actor: str = "system",
+    detail: JsonObject | None = None,
+    priority: Priority = Priority.HIGH,
+) -> ConversationRecord:
+    """Draw an agent's attention: tag the conversation, raise its priority to at least
+    `priority` and reopen it if it was parked, all audited."""
+    row = Conversation.get_or_none(Conversation.id == conversation_id)
+    if row is None:
+        raise NotFound("conversation", conversation_id)
+    Tag.insert(name=tag).on_conflict_ignore().execute()
+    tag_row = Tag.get(Tag.name == tag)
+    ConversationTag.insert(
+        conversation=row.id, tag=tag_row.id, created_at=now
+    ).on_conflict_ignore().execute()
+    order = list(Priority)
+    if order.index(row.priority) < order.index(priority):
+        row.priority = priority
+    row.updated_at = now
+    row.save()
+    record_audit(
+        actor,
+        f"conversation.flag.{tag}",
+        f"conversation:{row.id}",
+        now=now,
+        detail=detail,
+    )
+    return _conversation(row)
+
+
+def conversation_tags(conversation_id: int) -> list[str]:
+    """The names of a conversation's tags, sorted."""
+    rows: Any = (
+        Tag.select(Tag.name)
+        .join(ConversationTag)
+        .where(ConversationTag.conversation == conversation_id)
+        .order_by(Tag.name)
+        .tuples()
+    )
+    return [str(name) for (name,) in rows]
+
+
 # ------------------------------------------------------------------ consent
 
 
@@ -699,6 +810,16 @@ def consent_state(number: str) -> ConsentState:
 
 def is_opted_out(number: str) -> bool:
     return consent_state(number).opted_out
+
+
+def opted_out_count() -> int:
+    """How many numbers are opted out now."""
+    latest = ConsentEvent.select(fn.MAX(ConsentEvent.id)).group_by(ConsentEvent.number)
+    return int(
+        ConsentEvent.select()
+        .where(ConsentEvent.id.in_(latest) & (ConsentEvent.kind == ConsentKind.OPT_OUT))
+        .count()
+    )
 
 
 def record_consent(
@@ -966,6 +1087,7 @@ def claim_next_outbound(modem: str, *, now: datetime) -> ClaimedPart | None:
             _fail_queued_parts(message.id, "recipient opted out", now)
             _roll_up(message, now, error="recipient opted out")
             continue
+        before = message.status
         if message.modem is None:
             message.modem = modem
             message.save()
@@ -976,7 +1098,7 @@ def claim_next_outbound(modem: str, *, now: datetime) -> ClaimedPart | None:
         part.updated_at = now
         part.save()
         message = _roll_up(message, now)
-        return ClaimedPart(_outbound_part(part), _message(message))
+        return ClaimedPart(_outbound_part(part), _message(message), before)
 
 
 def _sending_part(part_id: int) -> Any:
@@ -1007,8 +1129,10 @@ def mark_part_accepted(
     part.error = None
     part.updated_at = now
     part.save()
-    message = _roll_up(Message.get_by_id(part.message_id), now)
-    return PartOutcome(_outbound_part(part), _message(message))
+    message = Message.get_by_id(part.message_id)
+    before = message.status
+    message = _roll_up(message, now)
+    return PartOutcome(_outbound_part(part), _message(message), before)
 
 
 def mark_part_failed(
@@ -1019,6 +1143,7 @@ def mark_part_failed(
     message fails at once and its unsent parts are never sent."""
     part = _sending_part(part_id)
     message = Message.get_by_id(part.message_id)
+    before = message.status
     part.error = error
     part.updated_at = now
     if retry_at is not None:
@@ -1036,7 +1161,22 @@ def mark_part_failed(
         part.save()
         _fail_queued_parts(message.id, f"not sent: part {part.seq} failed", now)
         message = _roll_up(message, now, error=error)
-    return PartOutcome(_outbound_part(part), _message(message))
+    return PartOutcome(_outbound_part(part), _message(message), before)
+
+
+def mark_part_unknown(part_id: int, *, error: str, now: datetime) -> PartOutcome:
+    """The modem took a part but never confirmed it (it may be on its way to the phone):
+    it is never sent again (at most once) and counts as sent; the message's other parts
+    still go out, with the same concatenation reference."""
+    part = _sending_part(part_id)
+    part.status = PartStatus.UNKNOWN
+    part.error = error
+    part.updated_at = now
+    part.save()
+    message = Message.get_by_id(part.message_id)
+    before = message.status
+    message = _roll_up(message, now)
+    return PartOutcome(_outbound_part(part), _message(message), before)
 
 
 def apply_status_report(
@@ -1056,6 +1196,8 @@ def apply_status_report(
     )
     if part is None:
         return None
+    message = Message.get_by_id(part.message_id)
+    before = message.status
     if part.status == PartStatus.SENT:
         part.report_status = status
         part.updated_at = now
@@ -1066,8 +1208,8 @@ def apply_status_report(
             part.status = PartStatus.FAILED
             part.error = f"status report: not delivered (TP-ST 0x{status:02X})"
         part.save()
-    message = _roll_up(Message.get_by_id(part.message_id), now, error=part.error)
-    return PartOutcome(_outbound_part(part), _message(message))
+    message = _roll_up(message, now, error=part.error)
+    return PartOutcome(_outbound_part(part), _message(message), before)
 
 
 def recover_interrupted_sends(modem: str, *, now: datetime) -> list[PartOutcome]:
@@ -1082,8 +1224,10 @@ def recover_interrupted_sends(modem: str, *, now: datetime) -> list[PartOutcome]
         part.error = "interrupted by a restart: outcome unknown, not sent again"
         part.updated_at = now
         part.save()
-        message = _roll_up(Message.get_by_id(part.message_id), now)
-        outcomes.append(PartOutcome(_outbound_part(part), _message(message)))
+        message = Message.get_by_id(part.message_id)
+        before = message.status
+        message = _roll_up(message, now)
+        outcomes.append(PartOutcome(_outbound_part(part), _message(message), before))
     if outcomes:
         _LOGGER.warning("%s: %d part(s) interrupted mid-send", modem, len(outcomes))
     return outcomes
@@ -1124,6 +1268,61 @@ def reassign_outbound(
     message.updated_at = now
     message.save()
     return _message(message)
+
+
+def reassign_stranded(modems: Collection[str], *, now: datetime) -> list[MessageRecord]:
+    """Release the messages waiting on `modems` (gone or failing) that none of whose parts
+    left yet, so whichever modem is free first takes them; the others stay (their parts
+    must follow the first one)."""
+    if not modems:
+        return []
+    waiting = Message.select().where(
+        (Message.direction == Direction.OUTBOUND)
+        & Message.modem.in_(list(modems))
+        & (Message.status == MessageStatus.QUEUED)
+    )
+    moved = []
+    for message in waiting:
+        if all(p.status == PartStatus.QUEUED for p in _parts_of(message.id)):
+            message.modem = None
+            message.updated_at = now
+            message.save()
+            moved.append(_message(message))
+    return moved
+
+
+def modems_with_sending_parts() -> list[str]:
+    """Modems that own parts in `sending` (after a crash: interrupted sends to recover)."""
+    rows: Any = (
+        OutboundPart.select(OutboundPart.modem)
+        .where(
+            (OutboundPart.status == PartStatus.SENDING)
+            & OutboundPart.modem.is_null(False)
+        )
+        .distinct()
+        .tuples()
+    )
+    return sorted(str(modem) for (modem,) in rows)
+
+
+def sticky_modem(number: str, conversation_id: int | None = None) -> str | None:
+    """The modem a reply to `number` should leave from: the one the customer last texted
+    (the conversation's, when one is given), or None when they never texted us."""
+    if conversation_id is not None:
+        conversation = Conversation.get_or_none(Conversation.id == conversation_id)
+        if conversation is not None and conversation.modem is not None:
+            return str(conversation.modem)
+    last = (
+        Message.select(Message.modem)
+        .where(
+            (Message.number == number)
+            & (Message.direction == Direction.INBOUND)
+            & Message.modem.is_null(False)
+        )
+        .order_by(Message.id.desc())
+        .first()
+    )
+    return None if last is None else str(last.modem)
 
 
 def outbound_parts(message_id: int) -> list[OutboundPartRecord]:

@@ -61,14 +61,15 @@ async def test_an_older_database_is_migrated_forward(
             migrator.add_column("contacts", "language", peewee.TextField(null=True))
         )
 
+    latest = len(migrations.STEPS) + 1
     monkeypatch.setattr(migrations, "STEPS", (*migrations.STEPS, step_2))
     store = await open_database(settings)
     try:
-        assert store.schema_version == 2
+        assert store.schema_version == latest
         assert await store.run(queries.find_contact, "+447700900123") is not None
     finally:
         await store.close()
-    assert _user_version(path) == 2
+    assert _user_version(path) == latest
     assert "language" in _columns(path, "contacts")
 
 
@@ -81,12 +82,13 @@ async def test_a_failing_step_leaves_the_old_version(
 
     def broken_step(db: Any, migrator: Any) -> None:
         db.execute_sql("CREATE TABLE half_done (id INTEGER)")
-        raise RuntimeError("step 2 fails midway")
+        raise RuntimeError("the last step fails midway")
 
+    current = len(migrations.STEPS)
     monkeypatch.setattr(migrations, "STEPS", (*migrations.STEPS, broken_step))
     with pytest.raises(RuntimeError, match="midway"):
         await open_database(settings)
-    assert _user_version(path) == 1
+    assert _user_version(path) == current
     assert "half_done" not in _tables(path)
 
 
@@ -102,3 +104,30 @@ async def test_a_newer_database_is_refused(settings: Settings) -> None:
     assert (info.value.found, info.value.known) == (99, len(migrations.STEPS))
     assert "refusing to open" in str(info.value)
     assert _user_version(path) == 99  # untouched
+
+
+def _schema(path: str) -> set[tuple[str, str]]:
+    with sqlite3.connect(path) as raw:
+        rows = raw.execute(
+            "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL"
+        ).fetchall()
+    return {(name, sql) for name, sql in rows}
+
+
+async def test_version_1_files_get_the_undecodable_table_as_new_files_have_it(
+    settings: Settings, tmp_path: Any
+) -> None:
+    store = await open_database(settings)
+    await store.close()
+    path = str(settings.database.path)
+    fresh = _schema(path)
+    # Turn the file into what schema version 1 created: no undecodable_pdus table.
+    with sqlite3.connect(path) as raw:
+        raw.execute('DROP TABLE "undecodable_pdus"')
+        raw.execute("PRAGMA user_version = 1")
+    assert "undecodable_pdus" not in _tables(path)
+
+    store = await open_database(settings)
+    await store.close()
+    assert _user_version(path) == len(migrations.STEPS) == 2
+    assert _schema(path) == fresh
