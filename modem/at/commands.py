@@ -307,6 +307,11 @@ def cnmi_support() -> Command:
     return _cmd("AT+CNMI=?", prefix="+CNMI:")
 
 
+def cnmi_query() -> Command:
+    """AT+CNMI?: the indication modes in force (a reboot silently resets them)."""
+    return _cmd("AT+CNMI?", prefix="+CNMI:")
+
+
 def cnmi_set(
     mode: int, mt: int, bm: int = 0, ds: int = 0, bfr: int | None = 0
 ) -> Command:

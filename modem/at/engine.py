@@ -67,6 +67,8 @@ class AtEngine(asyncio.Protocol):
         self._tap = Tap(log_name)
         self._body_sent_for: Command | None = None
         self.closed: asyncio.Future[Exception | None] = self._loop.create_future()
+        # serial transports call connection_made on a later loop turn than they return
+        self._made = asyncio.Event()
 
     @property
     def idle(self) -> bool:
@@ -115,6 +117,18 @@ class AtEngine(asyncio.Protocol):
             raise PortClosed(self.log_name, "not connected")
         self._write(data)
 
+    async def wait_connected(self, timeout_s: float) -> None:
+        """Wait for connection_made (PortClosed if the port closed first or took too long)."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self._made.wait()
+        except TimeoutError:
+            raise PortClosed(
+                self.log_name, f"not connected within {timeout_s:g} s"
+            ) from None
+        if self.closed.done():
+            raise PortClosed(self.log_name, "closed while connecting")
+
     def close(self) -> None:
         """Close the transport; `closed` resolves when it is gone."""
         if self._transport is not None:
@@ -126,6 +140,7 @@ class AtEngine(asyncio.Protocol):
         """Start talking over `transport`."""
         # Serial, TCP and in-memory transports all write; BaseTransport is only the declared type.
         self._transport = cast(asyncio.WriteTransport, transport)
+        self._made.set()
         _LOGGER.debug("%s: port open", self.log_name)
 
     def data_received(self, data: bytes) -> None:
@@ -144,6 +159,7 @@ class AtEngine(asyncio.Protocol):
         else:
             _LOGGER.warning("%s: port lost: %s", self.log_name, exc)
         self._settle(PortClosed(self.log_name, reason))
+        self._made.set()  # wake wait_connected: it sees `closed`
         if not self.closed.done():
             self.closed.set_result(exc)
 

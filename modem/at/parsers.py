@@ -595,6 +595,13 @@ def _name_list(field: str, command: str, line: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def parse_cnmi(lines: Sequence[str]) -> tuple[int, ...]:
+    """AT+CNMI?: <mode>,<mt>,<bm>,<ds>,<bfr> as in force."""
+    line = find_line(lines, "+CNMI:", "+CNMI")
+    fields = split_fields(payload(line, "+CNMI:", "+CNMI"))
+    return tuple(_int(f, "+CNMI", line, "value") for f in fields)
+
+
 def parse_cnmi_support(lines: Sequence[str]) -> CnmiSupport:
     """AT+CNMI=?: five value lists such as (0-2),(0,1,3); missing lists are empty."""
     line = find_line(lines, "+CNMI:", "+CNMI")

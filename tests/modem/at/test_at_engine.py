@@ -376,3 +376,21 @@ async def test_trace_is_silent_unless_enabled(
     async with asyncio.timeout(LIMIT_S):
         await engine.command(commands.at())
     assert not [r for r in caplog.records if r.name == "modem.trace"]
+
+
+async def test_wait_connected_waits_for_connection_made() -> None:
+    engine = AtEngine("late")
+    waiter = asyncio.ensure_future(engine.wait_connected(1.0))
+    await asyncio.sleep(0)
+    assert not waiter.done()  # serial transports connect on a later loop turn
+    engine.connection_made(asyncio.WriteTransport())
+    await waiter
+
+
+async def test_wait_connected_fails_when_never_connected_or_already_lost() -> None:
+    with pytest.raises(PortClosed, match="not connected within"):
+        await AtEngine("never").wait_connected(0.01)
+    engine = AtEngine("lost")
+    engine.connection_lost(OSError("unplugged"))
+    with pytest.raises(PortClosed, match="closed while connecting"):
+        await engine.wait_connected(1.0)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from modem.at import parsers
+from modem.at import commands, parsers
 from modem.at.parsers import (
     CnmiSupport,
     ListedPdu,
@@ -641,3 +641,17 @@ def test_lines_around_the_one_that_matters_are_skipped() -> None:
         OwnNumber(None, "+1555", 145)
     ]
     assert parsers.parse_creg(['+CREG: 2,4,"",""']) == NetworkRegistration(2, 4)
+
+
+def test_parse_cnmi_in_force() -> None:
+    assert parsers.parse_cnmi(["+CNMI: 2,1,0,2,0"]) == (2, 1, 0, 2, 0)
+    assert parsers.parse_cnmi(["+CNMI: 0,0,0,0"]) == (0, 0, 0, 0)
+    with pytest.raises(AtParseError):
+        parsers.parse_cnmi(["+CNMI: 2,x"])
+    with pytest.raises(AtParseError):
+        parsers.parse_cnmi(["OK"])
+
+
+def test_cnmi_query_command() -> None:
+    cmd = commands.cnmi_query()
+    assert (cmd.text, cmd.prefix) == ("AT+CNMI?", "+CNMI:")
