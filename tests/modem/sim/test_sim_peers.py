@@ -90,7 +90,12 @@ class Simulator:
 
 
 @pytest.fixture
-def simulator(tmp_path: Path) -> Iterator[Simulator]:
+def profile() -> str:
+    return "generic"
+
+
+@pytest.fixture
+def simulator(tmp_path: Path, profile: str) -> Iterator[Simulator]:
     require_tool("gammu", "gammu-smsd")
     link = tmp_path / "ttySIM0"
     port = free_port()
@@ -107,6 +112,8 @@ def simulator(tmp_path: Path) -> Iterator[Simulator]:
                 f"127.0.0.1:{port}",
                 "--number",
                 MODEM,
+                "--profile",
+                profile,
                 "--log-level",
                 "DEBUG",
             ],
@@ -180,6 +187,22 @@ def test_gammu_identifies_sends_and_reads(tmp_path: Path, simulator: Simulator) 
     state = simulator.call("GET", "/state")["modems"][0]
     assert state["submitted"] == 3
     assert state["commands"]["ATE"] >= 1  # gammu needs echo (ATE1) and got it
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    ("profile", "model"),
+    [("simcom", "SIMCOM_SIM800L"), ("quectel", "EC25"), ("huawei", "E3372")],
+)
+def test_gammu_accepts_every_vendor_profile(
+    tmp_path: Path, simulator: Simulator, model: str
+) -> None:
+    # boot banners, ^RSSI noise, COMMAND NOT SUPPORT and 0-based slots must not upset it
+    identity = gammu(gammurc(tmp_path, simulator), "--identify")
+    assert model in identity
+    simulator.call("POST", f"/phones/{PHONE}/send", {"to": MODEM, "text": "hi " * 70})
+    listing = gammu(gammurc(tmp_path, simulator), "getallsms")
+    assert "2 SMS parts in 2 SMS sequences" in listing
 
 
 @pytest.mark.timeout(240)
