@@ -134,6 +134,21 @@ def modem_view(modem: SimModem) -> dict[str, Any]:
     }
 
 
+def submissions_view(modem: SimModem) -> dict[str, Any]:
+    """One modem's AT+CMGS submissions, oldest first, with when each one happened."""
+    return {
+        "number": modem.number,
+        "submitted": [
+            {
+                "reference": s.reference,
+                "tpdu_length": s.tpdu_length,
+                "at": datetime.fromtimestamp(s.at, UTC).isoformat(),
+            }
+            for s in modem.state.submitted
+        ],
+    }
+
+
 def state_view(network: SimNetwork) -> dict[str, Any]:
     """GET /state as a value."""
     return {
@@ -147,6 +162,11 @@ def state_view(network: SimNetwork) -> dict[str, Any]:
 
 async def get_state(request: web.Request) -> web.Response:
     return web.json_response(state_view(request.app[NETWORK]))
+
+
+async def get_submissions(request: web.Request) -> web.Response:
+    modems = _target(request.app[NETWORK], request.query.get("modem"))
+    return web.json_response({"modems": [submissions_view(m) for m in modems]})
 
 
 async def get_phones(request: web.Request) -> web.Response:
@@ -224,6 +244,7 @@ def create_app(network: SimNetwork) -> web.Application:
     app = web.Application(middlewares=[_errors])
     app[NETWORK] = network
     app.router.add_get("/state", get_state)
+    app.router.add_get("/submissions", get_submissions)
     app.router.add_get("/phones", get_phones)
     app.router.add_put("/phones/{number}", put_phone)
     app.router.add_post("/phones/{number}/send", post_send)

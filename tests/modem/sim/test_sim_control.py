@@ -76,6 +76,32 @@ async def test_inbox_shows_what_a_modem_sent(
     assert message["received_at"].startswith("2026-11-27T17:41:58")
 
 
+async def test_submissions_say_when_each_part_was_sent(
+    client: TestClient[Any, Any], network: SimNetwork
+) -> None:
+    # benchmarks time a third-party sender (gammu-smsd) by these timestamps
+    clock = network.scheduler.clock
+    assert isinstance(clock, FakeClock)
+    host = await connect(network.modem(MODEM))
+    for part in pdu.encode_submit(PHONE, "z" * 170, concat_ref=6):
+        await host.command(f"AT+CMGS={part.tpdu_length}", b"> ")
+        host.send(part.hex + "\x1a")
+        await host.wait_for(b"OK\r\n")
+        clock.move(0.25)
+    resp = await client.get("/submissions", params={"modem": MODEM})
+    assert resp.status == 200
+    (modem,) = (await resp.json())["modems"]
+    assert modem["number"] == MODEM
+    first, second = modem["submitted"]
+    assert (first["reference"], second["reference"]) == (1, 2)
+    assert first["tpdu_length"] > second["tpdu_length"] > 0
+    assert first["at"] == "2026-11-27T17:41:58+00:00"
+    assert second["at"] == "2026-11-27T17:41:58.250000+00:00"
+    assert (await (await client.get("/submissions")).json())["modems"] == [modem]
+    resp = await client.get("/submissions", params={"modem": "+1999"})
+    assert resp.status == 404
+
+
 async def test_an_unknown_phone_has_an_empty_inbox(
     client: TestClient[Any, Any],
 ) -> None:
