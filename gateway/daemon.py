@@ -1,0 +1,291 @@
+"""The composition root: `smsgw run` builds everything from settings, starts it in order,
+serves until SIGTERM/SIGINT, and stops it in the reverse order.
+
+Start: store (migrations) -> simulator (when no modem is configured) -> modems -> inbound
+-> dispatcher (which first settles sends a crash interrupted) -> READY=1 to systemd.
+Stop: STOPPING=1 -> the dispatcher stops claiming and lets an AT+CMGS under way finish
+(bounded) -> inbound commits what it has queued (and releases it on the modems) -> modems'
+ports closed -> simulator -> store. A SIGKILL at any point is safe as well: every step is
+committed before it is acknowledged, so a restart picks up where the process died.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from gateway import systemd
+from gateway.compliance import ComplianceService
+from gateway.config import ModemSettings, Settings, load_settings
+from gateway.contacts import ContactService
+from gateway.domain import utcnow
+from gateway.errors import ConfigError, GatewayError
+from gateway.events import EventBus
+from gateway.inbound import InboundService
+from gateway.logutil import mask_number
+from gateway.modems import ModemFleet
+from gateway.outbox.dispatcher import Dispatcher
+from gateway.outbox.service import OutboundService
+from gateway.services import Services
+from gateway.simulator import SIM_MODEM_NAME, EmbeddedSimulator
+from gateway.storage.db import Store, open_database
+from modem.driver import Modem, ModemOptions
+from modem.trace import TRACE
+from modem.transport import PortOpener, url_opener
+
+_LOGGER = logging.getLogger(__name__)
+
+_QUIET_LOGGERS = ("aiohttp.access",)
+
+
+def configure_logging(level: str, *, stream: TextIO | None = None) -> None:
+    """Plain lines on stderr; no timestamps under systemd (journald adds its own)."""
+    logging.addLevelName(TRACE, "TRACE")
+    numeric = TRACE if level == "trace" else logging.getLevelName(level.upper())
+    fmt = "%(levelname)s %(name)s: %(message)s"
+    if not systemd.under_systemd():
+        fmt = "%(asctime)s " + fmt
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(logging.Formatter(fmt))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(numeric)
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
+
+
+class Daemon:
+    """Everything `smsgw run` runs, for one set of settings."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        opener_for: Callable[[ModemSettings], PortOpener] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._opener_for = opener_for or (
+            lambda m: url_opener(m.port, baudrate=m.baudrate)
+        )
+        self._stack = contextlib.AsyncExitStack()
+        self.store: Store | None = None
+        self.simulator: EmbeddedSimulator | None = None
+        self.services: Services | None = None
+
+    async def start(self) -> Services:
+        """Open the store, start the modems and both paths; the services, ready."""
+        try:
+            return await self._start()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+
+    async def _start(self) -> Services:
+        settings, clock = self.settings, self._clock
+        store = await open_database(settings)
+        self.store = store
+        self._stack.push_async_callback(store.close)
+
+        bus = EventBus()
+        outbound = OutboundService(store, bus, settings=settings, clock=clock)
+        compliance = ComplianceService(
+            store,
+            bus,
+            outbound,
+            settings=settings.compliance,
+            clock=clock,
+            source=settings.source,
+        )
+        inbound = InboundService(
+            store, bus, compliance, outbound, settings=settings, clock=clock
+        )
+        fleet = ModemFleet(
+            store,
+            bus,
+            on_message=inbound.submit,
+            node=settings.gateway.node_name,
+            clock=clock,
+        )
+        dispatcher = Dispatcher(store, bus, outbound, settings=settings, clock=clock)
+        fleet.on_ready(dispatcher.wake)
+
+        if settings.simulator.enabled:
+            simulator = EmbeddedSimulator(settings.simulator, source=settings.source)
+            await simulator.start()
+            self.simulator = simulator
+            self._stack.push_async_callback(simulator.stop)
+            self._add_modem(
+                Modem(SIM_MODEM_NAME, simulator.opener, on_event=fleet.on_event),
+                fleet,
+                inbound,
+                dispatcher,
+                parts_per_minute=settings.outbound.parts_per_minute,
+                own_number=settings.simulator.number,
+            )
+        for config in settings.enabled_modems:
+            modem = Modem(
+                config.name,
+                self._opener_for(config),
+                on_event=fleet.on_event,
+                options=ModemOptions(pin=config.pin, profile=config.profile),
+            )
+            self._add_modem(
+                modem,
+                fleet,
+                inbound,
+                dispatcher,
+                parts_per_minute=config.parts_per_minute,
+                own_number=config.own_number,
+            )
+
+        await fleet.start()
+        self._stack.push_async_callback(fleet.stop)
+        await inbound.start()
+        self._stack.push_async_callback(inbound.stop)
+        await dispatcher.start()
+        self._stack.push_async_callback(dispatcher.stop)
+
+        self.services = Services(
+            settings=settings,
+            bus=bus,
+            contacts=ContactService(
+                store, default_region=settings.gateway.default_region, clock=clock
+            ),
+            outbound=outbound,
+            compliance=compliance,
+            inbound=inbound,
+            modems=fleet,
+            dispatcher=dispatcher,
+        )
+        self._log_summary()
+        return self.services
+
+    @staticmethod
+    def _add_modem(
+        modem: Modem,
+        fleet: ModemFleet,
+        inbound: InboundService,
+        dispatcher: Dispatcher,
+        *,
+        parts_per_minute: int,
+        own_number: str | None,
+    ) -> None:
+        fleet.add(modem, own_number=own_number)
+        inbound.attach(modem)
+        dispatcher.add_modem(modem, parts_per_minute=parts_per_minute)
+
+    def _log_summary(self) -> None:
+        settings = self.settings
+        _LOGGER.info(
+            "smsgw running on %s: data in %s (database %s)",
+            settings.gateway.node_name,
+            settings.gateway.data_dir,
+            settings.database.path,
+        )
+        for config in settings.enabled_modems:
+            _LOGGER.info(
+                "modem %s on %s, %d parts/min",
+                config.name,
+                config.port,
+                config.parts_per_minute,
+            )
+        if self.simulator is not None:
+            _LOGGER.info(
+                "simulated modem %s (%s) as modem %s; control API %s (POST "
+                "/phones/NUMBER/send makes a phone text the box)",
+                mask_number(self.simulator.settings.number),
+                self.simulator.settings.profile,
+                SIM_MODEM_NAME,
+                self.simulator.control_url,
+            )
+        if not settings.enabled_modems and self.simulator is None:
+            _LOGGER.warning(
+                "no modem is enabled and the simulator is off: nothing will be sent"
+            )
+
+    async def stop(self) -> None:
+        """Stop everything started, in the reverse order (idempotent)."""
+        await self._stack.aclose()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Start, tell systemd, serve until `stop` is set, then stop in order."""
+        await self.start()
+        watchdog = None
+        try:
+            systemd.notify("READY=1\nSTATUS=" + self._status_line())
+            interval = systemd.watchdog_interval_s()
+            if interval is not None:
+                watchdog = asyncio.create_task(_watchdog(interval), name="watchdog")
+            await stop.wait()
+            _LOGGER.info("stopping")
+            systemd.notify("STOPPING=1")
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+                await asyncio.gather(watchdog, return_exceptions=True)
+            await self.stop()
+        _LOGGER.info("stopped")
+
+    def _status_line(self) -> str:
+        count = len(self.settings.enabled_modems) + (self.simulator is not None)
+        return f"running with {count} modem{'s' if count != 1 else ''}"
+
+
+async def _watchdog(interval_s: float) -> None:
+    """WATCHDOG=1 from the event loop: if the loop wedges, systemd restarts us."""
+    while True:
+        systemd.notify("WATCHDOG=1")
+        await asyncio.sleep(interval_s)
+
+
+async def serve(settings: Settings) -> None:
+    """Run the daemon until SIGTERM or SIGINT."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(
+        signal.SIGHUP,
+        lambda: _LOGGER.warning(
+            "SIGHUP: configuration reload is not supported; restart smsgw to apply "
+            "changes"
+        ),
+    )
+    try:
+        await Daemon(settings).run(stop)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(sig)
+
+
+def run(config: str | Path, *, err: TextIO | None = None) -> int:
+    """`smsgw run`: the exit status (1 when the configuration or the store is unusable)."""
+    err = err or sys.stderr
+    try:
+        settings = load_settings(config)
+    except ConfigError as exc:
+        err.write(f"smsgw: not starting: {exc}\n")
+        return 1
+    configure_logging(settings.gateway.log_level, stream=err)
+    try:
+        asyncio.run(serve(settings))
+    except ConfigError as exc:
+        err.write(f"smsgw: not starting: {exc}\n")
+        return 1
+    except GatewayError as exc:
+        _LOGGER.error("not starting: %s", exc)  # noqa: TRY400 - an operator's problem, not a bug
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0

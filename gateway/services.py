@@ -1,0 +1,30 @@
+"""`Services`: what the daemon builds and the web layer (issue 4) will be handed.
+
+The web app takes this object and calls services only; it never sees the store, peewee or
+a modem (import-linter forbids it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.compliance import ComplianceService
+from gateway.config import Settings
+from gateway.contacts import ContactService
+from gateway.events import EventBus
+from gateway.inbound import InboundService
+from gateway.modems import ModemFleet
+from gateway.outbox.dispatcher import Dispatcher
+from gateway.outbox.service import OutboundService
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    bus: EventBus
+    contacts: ContactService
+    outbound: OutboundService
+    compliance: ComplianceService
+    inbound: InboundService
+    modems: ModemFleet
+    dispatcher: Dispatcher
