@@ -28,6 +28,34 @@ def _tool_config(argv: Sequence[str]) -> int:
     return config_cli.main(argv)
 
 
+def _tool_run(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="smsgw run", description="Run the gateway until SIGTERM or Ctrl-C."
+    )
+    parser.add_argument(
+        "--config", "-c", default="gateway.ini", help="the gateway.ini to use"
+    )
+    args = parser.parse_args(list(argv))
+    from gateway import daemon
+
+    return daemon.run(args.config)
+
+
+def _tool_send(argv: Sequence[str]) -> int:
+    from gateway import opscli
+
+    return opscli.send_main(argv)
+
+
+def _tool_status(argv: Sequence[str]) -> int:
+    from gateway import opscli
+
+    return opscli.status_main(argv)
+
+
+_TOOLS["run"] = ("run the gateway (the daemon)", _tool_run)
+_TOOLS["send"] = ("queue a text for the running gateway to send", _tool_send)
+_TOOLS["status"] = ("modems, queues, message counts and opt-outs", _tool_status)
 _TOOLS["config"] = ("check gateway.ini, or print the settings reference", _tool_config)
 _TOOLS["pdu"] = ("decode modem PDU dumps / encode SMS-SUBMIT PDUs", _tool_pdu)
 _TOOLS["sim"] = ("run the simulated modem (TCP, PTY, control API)", _tool_sim)

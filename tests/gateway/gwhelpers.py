@@ -63,7 +63,8 @@ def settings_for(tmp_path: Path, ini: str = "", *, modems: int = 0) -> Settings:
     )
     text += textwrap.dedent(ini)
     for i in range(modems):
-        text += f"\n[modem:usb{i}]\nport = socket://127.0.0.1:{9 + i}\n"
+        if f"[modem:usb{i}]" not in text:  # else the fragment has its own section
+            text += f"\n[modem:usb{i}]\nport = socket://127.0.0.1:{9 + i}\n"
     return parse_settings(text, base_dir=tmp_path, source=str(tmp_path / "gateway.ini"))
 
 
@@ -138,7 +139,7 @@ class Rig:
         contact = await self.store.run(queries.find_contact, number)
         if contact is None:
             return []
-        return await self.store.run(_messages_of, contact.id)
+        return await self.store.run(messages_of_contact, contact.id)
 
     async def settle(self) -> None:
         """Wait until inbound is drained and no part is queued and due or being sent."""
@@ -147,7 +148,8 @@ class Rig:
         await self.services.inbound.drain()
 
 
-def _messages_of(contact_id: int) -> list[MessageRecord]:
+def messages_of_contact(contact_id: int) -> list[MessageRecord]:
+    """ON THE DB THREAD: every message of every conversation with the contact."""
     from gateway.storage.models import Conversation, Message
 
     rows = (
