@@ -286,6 +286,11 @@ def run(config: str | Path, *, err: TextIO | None = None) -> int:
     except GatewayError as exc:
         _LOGGER.error("not starting: %s", exc)  # noqa: TRY400 - an operator's problem, not a bug
         return 1
+    except OSError as exc:
+        # e.g. data_dir on a read-only file system (under systemd: set it to
+        # /var/lib/smsgw, the unit's StateDirectory)
+        _LOGGER.error("not starting: %s", exc)  # noqa: TRY400 - an operator's problem, not a bug
+        return 1
     except KeyboardInterrupt:
         return 130
     return 0

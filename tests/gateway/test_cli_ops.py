@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -98,6 +100,7 @@ async def test_send_and_status_work_beside_a_running_daemon(
     monkeypatch.setattr(dispatcher, "IDLE_POLL_S", 0.05)
     config = write_ini(tmp_path, "[modem:usb0]\nport = socket://127.0.0.1:9\n")
     async with rig(tmp_path) as r:
+        await r.services.modems.drain()  # the modems table says usb0 is ready
         code = await asyncio.to_thread(
             cli.main, ["send", "-c", config, "--to", CUSTOMER, "from the CLI"]
         )
@@ -137,3 +140,29 @@ async def test_send_and_status_work_beside_a_running_daemon(
 async def _delivered(r: object, message_id: int) -> bool:
     message = await r.store.run(queries.get_message, message_id)  # type: ignore[attr-defined]
     return message.status is MessageStatus.DELIVERED
+
+
+@pytest.fixture
+def keep_logging() -> Iterator[None]:
+    """`smsgw run` sets up logging for the process; put the test run's back after."""
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    yield
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])
+
+
+@pytest.mark.usefixtures("keep_logging")
+def test_run_with_an_unwritable_data_dir_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("", encoding="utf-8")
+    config = write_ini(tmp_path, "")
+    text = Path(config).read_text(encoding="utf-8")
+    Path(config).write_text(
+        text.replace("[gateway]\n", f"[gateway]\ndata_dir = {blocker}/var\n"),
+        encoding="utf-8",
+    )
+    assert cli.main(["run", "--config", config]) == 1
+    assert "not starting" in capsys.readouterr().err
