@@ -30,7 +30,13 @@ from gateway.outbox.service import OutboundService
 from gateway.ports import ModemPort
 from gateway.storage import queries
 from modem.errors import ModemError
-from modem.events import Handle, SmsReceived, StatusReportReceived, UndecodablePdu
+from modem.events import (
+    Handle,
+    SmsReceived,
+    StatusReportReceived,
+    StoredLocation,
+    UndecodablePdu,
+)
 
 if TYPE_CHECKING:
     from gateway.storage.db import Store
@@ -93,6 +99,11 @@ class InboundService:
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._expiry: asyncio.Task[None] | None = None
         self._closed = False
+        # Stored PDUs queued or being handled, per modem. The driver offers a PDU again
+        # when it stays on the modem for long; a second copy queued behind the first
+        # would, once the first freed the slot, delete whatever the modem stored there
+        # next - so it is not queued at all.
+        self._in_hand: dict[str, set[tuple[StoredLocation, bytes]]] = {}
         self.stats = InboundStats()
 
     # -------------------------------------------------------------- wiring
@@ -109,6 +120,15 @@ class InboundService:
                 "modem %s: %s ignored while stopping", event.modem, type(event)
             )
             return
+        if isinstance(event.handle, StoredLocation):
+            in_hand = self._in_hand.setdefault(event.modem, set())
+            slot = (event.handle, event.pdu)
+            if slot in in_hand:
+                _LOGGER.debug(
+                    "modem %s: %s offered again; in hand", event.modem, slot[0]
+                )
+                return
+            in_hand.add(slot)
         queue = self._queues.get(event.modem)
         if queue is None:
             queue = self._queues[event.modem] = asyncio.Queue()
@@ -159,6 +179,8 @@ class InboundService:
                     type(event).__name__,
                 )
             finally:
+                if isinstance(event.handle, StoredLocation):
+                    self._in_hand[modem].discard((event.handle, event.pdu))
                 queue.task_done()
 
     async def handle(self, event: MessageEvent) -> None:

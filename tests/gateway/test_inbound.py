@@ -11,13 +11,25 @@ from typing import Any
 import pytest
 
 from gateway import events, inbound
+from gateway.compliance import ComplianceService
 from gateway.domain import ConversationStatus, MessageStatus, NumberKind, utcnow
+from gateway.events import EventBus
+from gateway.outbox.service import OutboundService
 from gateway.storage import queries
-from modem import driver
+from gateway.storage.db import open_database
+from modem import driver, pdu
 from modem.errors import PortClosed
-from modem.pdu import encode_deliver
+from modem.events import SmsReceived, StoredLocation
+from modem.pdu import SmsDeliver, encode_deliver
 from modem.sim.network import SimNetwork
-from tests.gateway.gwhelpers import CUSTOMER, MODEM_NUMBERS, eventually, rig
+from tests.gateway.gwhelpers import (
+    CUSTOMER,
+    MODEM_NUMBERS,
+    FakeModem,
+    eventually,
+    rig,
+    settings_for,
+)
 
 LONG = "".join(f"Sentence {i} of a long question about my order. " for i in range(8))
 
@@ -198,3 +210,40 @@ async def test_a_recently_resolved_conversation_reopens(tmp_path: Path) -> None:
         (changed,) = r.recorder.of(events.ConversationStatusChanged)
         assert changed.conversation_id == first.conversation_id
         assert changed.status == ConversationStatus.OPEN.value
+
+
+async def test_a_pdu_offered_again_while_in_hand_is_not_queued_twice(
+    tmp_path: Path,
+) -> None:
+    """Were the second copy queued, releasing its slot after the first copy freed it
+    could delete a newer message the modem stored there."""
+    settings = settings_for(tmp_path)
+    store = await open_database(settings)
+    try:
+        bus = EventBus()
+        outbound = OutboundService(store, bus, settings=settings)
+        compliance = ComplianceService(
+            store, bus, outbound, settings=settings.compliance
+        )
+        service = inbound.InboundService(
+            store, bus, compliance, outbound, settings=settings
+        )
+        port = FakeModem("usb0")
+        service.attach(port)
+        (data,) = encode_deliver(CUSTOMER, "hello", timestamp=datetime.now(UTC))
+        value = pdu.decode(data)
+        assert isinstance(value, SmsDeliver)
+        event = SmsReceived(
+            "usb0", data, value, StoredLocation("SM", 3), datetime.now(UTC)
+        )
+        service.submit(event)
+        service.submit(event)  # the driver's sweep, while the first is still queued
+        await service.drain()
+        assert port.released == [StoredLocation("SM", 3)]
+        service.submit(event)  # a fresh offer later: a duplicate, released again
+        await service.drain()
+        assert port.released == [StoredLocation("SM", 3)] * 2
+        assert service.stats.duplicates == 1
+        await service.stop()
+    finally:
+        await store.close()
