@@ -116,8 +116,10 @@ async def test_pacing_spaces_parts_per_minute(
             await r.outbound.send(n, "paced")
         await eventually(lambda: len(modem.sent) == 5)
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert gaps[0] < 0.05  # the burst
-    assert all(gap >= 0.09 for gap in gaps[2:])  # then one every 0.1 s (600 a minute)
+    # a burst of 2, then one every 0.1 s (600 a minute); only lower bounds: a loaded
+    # machine may be slower, never faster
+    assert all(gap >= 0.09 for gap in gaps[2:])
+    assert times[-1] - times[0] >= 0.29
 
 
 async def test_an_unconfirmed_send_is_unknown_and_never_repeated(
