@@ -26,7 +26,7 @@ from gateway.compliance import ComplianceService
 from gateway.config import ModemSettings, Settings, load_settings
 from gateway.contacts import ContactService
 from gateway.domain import utcnow
-from gateway.errors import ConfigError, GatewayError
+from gateway.errors import ConfigError, ConfigProblem, GatewayError
 from gateway.events import EventBus
 from gateway.inbound import InboundService
 from gateway.logutil import mask_number
@@ -121,6 +121,19 @@ class Daemon:
         fleet.on_ready(dispatcher.wake)
 
         if settings.simulator.enabled:
+            if any(m.name == SIM_MODEM_NAME for m in settings.enabled_modems):
+                raise ConfigError(
+                    [
+                        ConfigProblem(
+                            f"modem:{SIM_MODEM_NAME}",
+                            None,
+                            None,
+                            f"another name: {SIM_MODEM_NAME!r} is the simulated modem's "
+                            "while [simulator] is enabled",
+                        )
+                    ],
+                    source=settings.source,
+                )
             simulator = EmbeddedSimulator(settings.simulator, source=settings.source)
             await simulator.start()
             self.simulator = simulator

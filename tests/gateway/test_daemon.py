@@ -30,10 +30,15 @@ def free_port() -> int:
 
 
 def shipped_ini(tmp_path: Path, control_port: int) -> Path:
-    """The gateway.ini of the repository, with the control API on a free port."""
+    """The gateway.ini of the repository, with the control API and the web server on
+    free ports."""
     text = (ROOT / "gateway.ini").read_text(encoding="utf-8")
     assert "# control_port = 8081" in text
     text = text.replace("# control_port = 8081", f"control_port = {control_port}")
+    assert (
+        "# port = 8080" in text
+    )  # [web]: on a free port too, so tests run side by side
+    text = text.replace("# port = 8080", f"port = {free_port()}")
     path = tmp_path / "gateway.ini"
     path.write_text(text, encoding="utf-8")
     return path
@@ -210,3 +215,16 @@ def test_trace_level_is_known() -> None:
     finally:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
+
+
+async def test_a_modem_named_like_the_simulated_one_is_refused(tmp_path: Path) -> None:
+    text = shipped_ini(tmp_path, free_port()).read_text(encoding="utf-8")
+    text = text.replace("# enabled = auto", "enabled = yes", 1)
+    text += "\n[modem:sim]\nport = socket://127.0.0.1:9\n"
+    path = tmp_path / "gateway.ini"
+    path.write_text(text, encoding="utf-8")
+    settings = load_settings(path)
+    assert settings.simulator.enabled
+    box = Daemon(settings)
+    with pytest.raises(ConfigError, match=r"\[modem:sim\]: expected another name"):
+        await box.start()
