@@ -160,7 +160,6 @@ class ComplianceService:
                 origin=MessageOrigin.SYSTEM,
                 conversation_id=threaded.conversation.id,
                 consent_exempt=exempt,
-                context={"compliance": keyword.value if keyword else ""},
             )
         return ComplianceOutcome(keyword, consent, reply, flagged)
 

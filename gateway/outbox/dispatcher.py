@@ -460,8 +460,19 @@ class Dispatcher:
         if not self._settings.outbound.failover or not self.healthy():
             return set()
         depths = await self.store.run(queries.outbound_queue_depths)
-        # a modem no longer configured never comes back for its messages
-        gone = {n for n in depths if n is not None and n not in self._senders}
+        # a modem no longer configured never comes back for its messages (one of another
+        # box sharing the database does, through that box)
+        node = self._settings.gateway.node_name
+        elsewhere = {
+            m.name
+            for m in await self.store.run(queries.list_modems)
+            if m.node not in (None, node)
+        }
+        gone = {
+            n
+            for n in depths
+            if n is not None and n not in self._senders and n not in elsewhere
+        }
         return stranded | gone
 
 

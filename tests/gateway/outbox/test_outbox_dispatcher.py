@@ -226,3 +226,29 @@ async def test_stop_lets_a_send_under_way_finish_then_records_the_rest_as_unknow
         await r.dispatcher.stop()
         (part,) = await r.store.run(queries.outbound_parts, message.id)
         assert part.status is PartStatus.UNKNOWN  # may have left: never resent
+
+
+async def test_messages_of_a_modem_no_longer_configured_move_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(dispatcher_mod, "HOUSEKEEPING_INTERVAL_S", 0.02)
+    modem = FakeModem("usb0")
+    async with fake_rig(tmp_path, FAST, modems=(modem,)) as r:
+        await r.store.run(
+            queries.upsert_modem, "far", now=utcnow(), node="other-box", state="ready"
+        )
+        for gone in ("usb7", "far"):
+            await r.store.run(
+                queries.enqueue_outbound,
+                number=CUSTOMER,
+                body=f"queued for {gone}",
+                parts_count=1,
+                encoding="gsm7",
+                now=utcnow(),
+                modem=gone,
+            )
+        await eventually(lambda: len(modem.sent) == 1)
+        await r.dispatcher.housekeep()
+        assert len(modem.sent) == 1  # another box's modem keeps its messages
+        depths = await r.store.run(queries.outbound_queue_depths)
+        assert depths == {"far": 1}
