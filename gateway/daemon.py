@@ -151,7 +151,11 @@ class Daemon:
                 config.name,
                 self._opener_for(config),
                 on_event=fleet.on_event,
-                options=ModemOptions(pin=config.pin, profile=config.profile),
+                options=ModemOptions(
+                    pin=config.pin,
+                    profile=config.profile,
+                    sweep_interval_s=config.sweep_interval_s,
+                ),
             )
             self._add_modem(
                 modem,

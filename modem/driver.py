@@ -65,7 +65,7 @@ BOOT_TIMEOUT_S = 60.0  # a modem that has not answered AT by then is reconnected
 SIM_READY_TIMEOUT_S = 20.0  # after AT+CPIN=<pin>, until +CPIN: READY
 SIM_POLL_S = 1.0
 POLL_INTERVAL_S = 30.0  # signal and registration
-SWEEP_INTERVAL_S = 300.0  # the CMGL safety net over every store
+SWEEP_INTERVAL_S = 300.0  # default for ModemOptions.sweep_interval_s
 REEMIT_AFTER_S = 120.0  # a stored PDU handed over and not released is offered again
 RECONNECT_MIN_S = 1.0
 RECONNECT_MAX_S = 60.0
@@ -109,6 +109,8 @@ class ModemOptions:
     profile: str = quirks_mod.AUTO
     # "store": +CMTI, read and delete on release; "direct": +CMT, acknowledged on release
     delivery: str = "store"
+    # the CMGL safety net over every store, for URCs a modem forgot to send
+    sweep_interval_s: float = SWEEP_INTERVAL_S
 
 
 @dataclass(slots=True)
@@ -252,13 +254,17 @@ class Modem:
                     )
                     await self._configure_indications()
             return
-        try:
-            await self._in_storage(handle.storage, commands.cmgd(handle.index))
-        except CmsError as exc:
-            if (
-                exc.code != 321
-            ):  # 321: invalid index - already gone, which is what we want
-                raise
+        async with self._storage_lock:
+            await self._select_read_storage(handle.storage)
+            if handle.pdu and not await self._slot_holds(handle):
+                return
+            try:
+                await self._command(commands.cmgd(handle.index))
+            except CmsError as exc:
+                if (
+                    exc.code != 321
+                ):  # 321: invalid index - already gone, which is what we want
+                    raise
         self._emitted.pop(handle, None)
 
     async def sweep(self) -> None:
@@ -501,7 +507,7 @@ class Modem:
 
     async def _poll_forever(self) -> None:
         loop = asyncio.get_running_loop()
-        next_sweep = loop.time() + SWEEP_INTERVAL_S
+        next_sweep = loop.time() + self.options.sweep_interval_s
         while True:
             await asyncio.sleep(POLL_INTERVAL_S)
             try:
@@ -509,7 +515,7 @@ class Modem:
             except ModemError as exc:
                 _LOGGER.warning("%s: poll failed: %s", self.log_name, exc)
             if loop.time() >= next_sweep:
-                next_sweep = loop.time() + SWEEP_INTERVAL_S
+                next_sweep = loop.time() + self.options.sweep_interval_s
                 self._work.put_nowait(_Work.SWEEP)
 
     async def _poll_once(self) -> None:
@@ -597,6 +603,26 @@ class Modem:
             for entry in parsers.parse_cmgl(response.lines):
                 self._hand_over(entry.pdu, StoredLocation(storage, entry.index))
 
+    async def _slot_holds(self, handle: StoredLocation) -> bool:
+        """True if the slot still holds the PDU the handle was made for (read before delete)."""
+        try:
+            read = parsers.parse_cmgr(
+                (await self._command(commands.cmgr(handle.index))).lines
+            )
+        except CmsError as exc:
+            if exc.code == 321:  # empty: released already
+                return False
+            raise
+        if read.pdu != handle.pdu:
+            _LOGGER.warning(
+                "%s: %s %d now holds another message; not deleting it",
+                self.log_name,
+                handle.storage,
+                handle.index,
+            )
+            return False
+        return True
+
     async def _in_storage(self, storage: str, command: Command) -> Response:
         """Run a read/list/delete command against `storage` (mem1), atomically."""
         async with self._storage_lock:
@@ -666,6 +692,7 @@ class Modem:
     def _hand_over(self, pdu: bytes, handle: Handle) -> None:
         now = asyncio.get_running_loop().time()
         if isinstance(handle, StoredLocation):
+            handle = StoredLocation(handle.storage, handle.index, pdu)
             seen = self._emitted.get(handle)
             if seen is not None and seen[0] == pdu and now - seen[1] < REEMIT_AFTER_S:
                 return  # handed over moments ago; its owner has not released it yet

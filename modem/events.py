@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from modem.pdu.types import SmsDeliver, StatusReport
@@ -48,10 +48,15 @@ class ModemInfo:
 
 @dataclass(frozen=True, slots=True)
 class StoredLocation:
-    """Where a received PDU sits in modem storage: delete it with `Modem.release`."""
+    """Where a received PDU sits in modem storage: delete it with `Modem.release`.
+
+    `pdu` is what the driver read there; release checks the slot still holds it, so a
+    late release never deletes a newer message the modem stored in the same slot.
+    """
 
     storage: str  # "SM", "ME", "SR", "MT"
     index: int
+    pdu: bytes = field(default=b"", compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

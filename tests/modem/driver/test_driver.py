@@ -136,6 +136,21 @@ async def test_nothing_is_deleted_until_released() -> None:
         await r.modem.release(part.handle)  # releasing twice is harmless
 
 
+async def test_a_late_release_never_deletes_a_newer_message_in_the_same_slot() -> None:
+    async with rig() as r:
+        await r.ready()
+        r.network.send_text(PHONE, MODEM_NUMBER, "first")
+        (first,) = await r.received_parts(1)
+        await r.modem.release(first.handle)
+        r.network.send_text(PHONE, MODEM_NUMBER, "second")  # the modem reuses the slot
+        (_, second) = await r.received_parts(2)
+        assert second.handle == first.handle  # same store, same index
+        await r.modem.release(first.handle)  # a duplicate, late release of "first"
+        assert r.sim.state.storage("SM").used == 1  # "second" is still there
+        await r.modem.release(second.handle)
+        assert r.sim.state.storage("SM").used == 0
+
+
 async def test_messages_waiting_on_the_sim_are_swept_at_start() -> None:
     async with rig(start=False) as r:
         for i in range(3):
