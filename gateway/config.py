@@ -378,6 +378,11 @@ SECTIONS: tuple[Section, ...] = (
     Section("database", "Where messages and conversations are stored."),
     Section("web", "The agents' inbox and the REST API."),
     Section(
+        "auth",
+        "Signing in to the inbox: sessions, login throttling and the session cookie. "
+        "Users are added with `smsgw user add`; API tokens with `smsgw token create`.",
+    ),
+    Section(
         "inbound", "Customers' texts: reassembly of multipart messages and threading."
     ),
     Section(
@@ -488,6 +493,61 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "The URL agents and webhook receivers use to reach this box, when it is behind a "
         "proxy or a name; empty means http://HOST:PORT.",
+    ),
+    # [auth]
+    Setting(
+        "auth",
+        "session_idle_timeout_s",
+        Duration(60.0, 30 * 86400.0),
+        8 * 3600.0,
+        "A signed-in session not used for this long ends; the agent signs in again.",
+    ),
+    Setting(
+        "auth",
+        "session_max_age_s",
+        Duration(300.0, 365 * 86400.0),
+        7 * 86400.0,
+        "A session ends this long after sign-in, however busy it is.",
+    ),
+    Setting(
+        "auth",
+        "login_failure_limit",
+        Integer(1, 100),
+        5,
+        "Failed sign-ins for one username within login_failure_window_s after which "
+        "that username cannot sign in (even with the right password) until the oldest "
+        "of them is older than the window.",
+    ),
+    Setting(
+        "auth",
+        "login_address_failure_limit",
+        Integer(1, 10_000),
+        20,
+        "The same limit per client address, whatever the usernames tried (higher: an "
+        "office behind one address shares it).",
+    ),
+    Setting(
+        "auth",
+        "login_failure_window_s",
+        Duration(10.0, 86400.0),
+        900.0,
+        "How long a failed sign-in counts against its username and address.",
+    ),
+    Setting(
+        "auth",
+        "min_password_length",
+        Integer(8, 128),
+        10,
+        "Shortest password `smsgw user add`, `smsgw user passwd` and the Users page "
+        "accept.",
+    ),
+    Setting(
+        "auth",
+        "cookie_secure",
+        Choice("auto", "yes", "no"),
+        "auto",
+        "Mark the session cookie Secure (sent over HTTPS only). auto: when [web] "
+        "base_url starts with https://.",
     ),
     # [inbound]
     Setting(
@@ -755,6 +815,17 @@ class WebSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AuthSettings:
+    session_idle_timeout_s: float
+    session_max_age_s: float
+    login_failure_limit: int
+    login_address_failure_limit: int
+    login_failure_window_s: float
+    min_password_length: int
+    cookie_secure: str  # auto, yes or no; auto follows [web] base_url
+
+
+@dataclass(frozen=True, slots=True)
 class InboundSettings:
     reassembly_timeout_s: float
     reopen_window_s: float
@@ -810,6 +881,7 @@ class Settings:
     gateway: GatewaySettings
     database: DatabaseSettings
     web: WebSettings
+    auth: AuthSettings
     inbound: InboundSettings
     outbound: OutboundSettings
     compliance: ComplianceSettings
@@ -826,6 +898,7 @@ SECTION_TYPES: Mapping[str, type[Any]] = {
     "gateway": GatewaySettings,
     "database": DatabaseSettings,
     "web": WebSettings,
+    "auth": AuthSettings,
     "inbound": InboundSettings,
     "outbound": OutboundSettings,
     "compliance": ComplianceSettings,
@@ -1031,6 +1104,7 @@ def _build(
     db = raw["database"]
     database = DatabaseSettings(**{**db, "path": (data_dir / db["path"]).resolve()})
     web = WebSettings(**raw["web"])
+    auth = AuthSettings(**raw["auth"])
     inbound = InboundSettings(**raw["inbound"])
     outbound = OutboundSettings(**raw["outbound"])
     compliance = ComplianceSettings(**raw["compliance"])
@@ -1100,6 +1174,7 @@ def _build(
         gateway=gateway,
         database=database,
         web=web,
+        auth=auth,
         inbound=inbound,
         outbound=outbound,
         compliance=compliance,

@@ -2,11 +2,13 @@
 serves until SIGTERM/SIGINT, and stops it in the reverse order.
 
 Start: store (migrations) -> simulator (when no modem is configured) -> modems -> inbound
--> dispatcher (which first settles sends a crash interrupted) -> READY=1 to systemd.
-Stop: STOPPING=1 -> the dispatcher stops claiming and lets an AT+CMGS under way finish
-(bounded) -> inbound commits what it has queued (and releases it on the modems) -> modems'
-ports closed -> simulator -> store. A SIGKILL at any point is safe as well: every step is
-committed before it is acknowledged, so a restart picks up where the process died.
+-> dispatcher (which first settles sends a crash interrupted) -> the web server (when
+[web] enabled) -> READY=1 to systemd.
+Stop: STOPPING=1 -> the web server -> the dispatcher stops claiming and lets an AT+CMGS
+under way finish (bounded) -> inbound commits what it has queued (and releases it on the
+modems) -> modems' ports closed -> simulator -> store. A SIGKILL at any point is safe as
+well: every step is committed before it is acknowledged, so a restart picks up where the
+process died.
 """
 
 from __future__ import annotations
@@ -21,7 +23,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from aiohttp import web
+
 from gateway import systemd
+from gateway.auth.audit import AuditLog
+from gateway.auth.service import AuthService
 from gateway.compliance import ComplianceService
 from gateway.config import ModemSettings, Settings, load_settings
 from gateway.contacts import ContactService
@@ -33,16 +39,20 @@ from gateway.logutil import mask_number
 from gateway.modems import ModemFleet
 from gateway.outbox.dispatcher import Dispatcher
 from gateway.outbox.service import OutboundService
+from gateway.overview.service import OverviewService
 from gateway.services import Services
 from gateway.simulator import SIM_MODEM_NAME, EmbeddedSimulator
 from gateway.storage.db import Store, open_database
 from modem.driver import Modem, ModemOptions
 from modem.trace import TRACE
 from modem.transport import PortOpener, url_opener
+from web.app import create_app
 
 _LOGGER = logging.getLogger(__name__)
 
 _QUIET_LOGGERS = ("aiohttp.access",)
+# Open requests (an event stream, a slow client) get this long to finish at shutdown.
+WEB_SHUTDOWN_TIMEOUT_S = 5.0
 
 
 def configure_logging(level: str, *, stream: TextIO | None = None) -> None:
@@ -82,6 +92,7 @@ class Daemon:
         self.store: Store | None = None
         self.simulator: EmbeddedSimulator | None = None
         self.services: Services | None = None
+        self.web_url: str | None = None  # set once the web server listens
 
     async def start(self) -> Services:
         """Open the store, start the modems and both paths; the services, ready."""
@@ -184,9 +195,40 @@ class Daemon:
             inbound=inbound,
             modems=fleet,
             dispatcher=dispatcher,
+            auth=AuthService(store, settings.auth, clock=clock),
+            audit=AuditLog(store, clock=clock),
+            overview=OverviewService(store),
         )
         self._log_summary()
+        if settings.web.enabled:
+            await self._start_web(self.services)
         return self.services
+
+    async def _start_web(self, services: Services) -> None:
+        """Serve the console and the API on [web] host:port; stopped first at shutdown."""
+        config = self.settings.web
+        runner = web.AppRunner(
+            create_app(services, self.settings),
+            shutdown_timeout=WEB_SHUTDOWN_TIMEOUT_S,
+        )
+        await runner.setup()
+        self._stack.push_async_callback(runner.cleanup)
+        try:
+            await web.TCPSite(runner, config.host, config.port).start()
+        except OSError as exc:
+            problem = ConfigProblem(
+                "web", "port", str(config.port), f"a free port ({exc.strerror})"
+            )
+            raise ConfigError([problem], source=self.settings.source) from exc
+        port = runner.addresses[0][1]  # the real one when port is 0 (tests)
+        self.web_url = config.base_url or f"http://{config.host}:{port}"
+        _LOGGER.info("web console and API at %s", self.web_url)
+        if not await services.auth.has_users():
+            _LOGGER.info(
+                "no users yet: create the first admin with `smsgw user add admin "
+                "--role admin`, then sign in at %s",
+                self.web_url,
+            )
 
     @staticmethod
     def _add_modem(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.auth.audit import AuditLog
+from gateway.auth.service import AuthService
 from gateway.compliance import ComplianceService
 from gateway.config import Settings
 from gateway.contacts import ContactService
@@ -16,6 +18,7 @@ from gateway.inbound import InboundService
 from gateway.modems import ModemFleet
 from gateway.outbox.dispatcher import Dispatcher
 from gateway.outbox.service import OutboundService
+from gateway.overview.service import OverviewService
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +31,6 @@ class Services:
     inbound: InboundService
     modems: ModemFleet
     dispatcher: Dispatcher
+    auth: AuthService  # users, sessions, API tokens
+    audit: AuditLog
+    overview: OverviewService  # modems with their queues, health, recent conversations

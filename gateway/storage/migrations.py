@@ -21,6 +21,7 @@ import peewee
 from playhouse.migrate import SchemaMigrator
 
 from gateway.errors import SchemaTooNew, StorageError
+from gateway.storage.auth_models import AUTH_MODELS
 from gateway.storage.models import MODELS
 
 _LOGGER = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ Step = Callable[[Any, Any], None]
 
 
 def _step_1_create_tables(db: Any, migrator: Any) -> None:
-    db.create_tables(MODELS)
+    db.create_tables((*MODELS, *AUTH_MODELS))
 
 
 # Plain SQL, as peewee 4 writes it for models.UndecodablePdu, so a migrated file and a new
@@ -51,7 +52,34 @@ def _step_2_undecodable_pdus(db: Any, migrator: Any) -> None:
         db.execute_sql(statement)
 
 
-STEPS: tuple[Step, ...] = (_step_1_create_tables, _step_2_undecodable_pdus)
+# Plain SQL, as peewee 4 writes it for auth_models.WebSession and LoginFailure.
+_STEP_3_SQL = (
+    'CREATE TABLE "web_sessions" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"token_hash" TEXT NOT NULL, "user_id" INTEGER NOT NULL, '
+    '"created_at" DATETIME NOT NULL, "last_seen_at" DATETIME NOT NULL, '
+    '"expires_at" DATETIME NOT NULL, "address" TEXT, "user_agent" TEXT, '
+    'FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE CASCADE)',
+    'CREATE UNIQUE INDEX "web_sessions_token_hash" ON "web_sessions" ("token_hash")',
+    'CREATE INDEX "web_sessions_user_id" ON "web_sessions" ("user_id")',
+    'CREATE INDEX "web_sessions_expires_at" ON "web_sessions" ("expires_at")',
+    'CREATE TABLE "login_failures" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"username" TEXT NOT NULL, "address" TEXT NOT NULL, "at" DATETIME NOT NULL)',
+    'CREATE INDEX "login_failures_username_at" ON "login_failures" ("username", "at")',
+    'CREATE INDEX "login_failures_address_at" ON "login_failures" ("address", "at")',
+)
+
+
+def _step_3_sign_in(db: Any, migrator: Any) -> None:
+    """Server-side sessions and failed sign-ins (login throttling that survives restarts)."""
+    for statement in _STEP_3_SQL:
+        db.execute_sql(statement)
+
+
+STEPS: tuple[Step, ...] = (
+    _step_1_create_tables,
+    _step_2_undecodable_pdus,
+    _step_3_sign_in,
+)
 
 
 # The version lives in the SQLite header (PRAGMA user_version), the only SQLite-only

@@ -1,0 +1,67 @@
+"""OverviewService: the modems and their queues, health, and recent conversations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from gateway.errors import InvalidInput
+from gateway.overview.records import ConversationRow, Health, ModemView
+from gateway.storage import overview_queries, queries
+from gateway.storage.db import Store
+
+_LOGGER = logging.getLogger(__name__)
+
+# /healthz answers within this even when the store is stuck (a wedged disk is "not ok").
+HEALTH_STORE_TIMEOUT_S = 2.0
+MAX_CONVERSATIONS = 200
+
+
+class OverviewService:
+    """Read-only views over what the daemon records."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def modems(self) -> list[ModemView]:
+        """Every modem the daemon knows, by name, with its queued parts."""
+        records = await self._store.run(queries.list_modems)
+        depths = await self._store.run(queries.outbound_queue_depths)
+        return [
+            ModemView(
+                name=m.name,
+                state=m.state,
+                signal_dbm=m.signal_dbm,
+                operator=m.operator,
+                registration=m.registration,
+                own_number=m.own_number,
+                model=m.model,
+                queue_depth=depths.get(m.name, 0),
+                last_error=m.last_error,
+                updated_at=m.updated_at,
+            )
+            for m in records
+        ]
+
+    async def health(self) -> Health:
+        """Whether the store answers in time, and each modem's state; never raises."""
+        try:
+            async with asyncio.timeout(HEALTH_STORE_TIMEOUT_S):
+                records = await self._store.run(queries.list_modems)
+                depths = await self._store.run(queries.outbound_queue_depths)
+        except Exception:  # the health check's boundary: any failure is "not ok"
+            _LOGGER.exception("health check: the store did not answer")
+            return Health(store_ok=False, modems=(), unassigned_queue=0)
+        return Health(
+            store_ok=True,
+            modems=tuple((m.name, m.state) for m in records),
+            unassigned_queue=depths.get(None, 0),
+        )
+
+    async def recent_conversations(self, *, limit: int = 50) -> list[ConversationRow]:
+        """The latest conversations, newest activity first."""
+        if not 1 <= limit <= MAX_CONVERSATIONS:
+            raise InvalidInput(
+                "limit", f"{limit} is not between 1 and {MAX_CONVERSATIONS}"
+            )
+        return await self._store.run(overview_queries.recent_conversations, limit=limit)

@@ -1,0 +1,15 @@
+"""Who may call a route: every route in web/routes.py declares one of these."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Access(enum.StrEnum):
+    PUBLIC = "public"  # no sign-in: the login form, /healthz, static files
+    USER = "user"  # any signed-in user or API token (admin or agent)
+    ADMIN = "admin"  # admins only (users, tokens, audit)
+
+
+# The route name of web/static: public, and served without looking up a session.
+STATIC_ROUTE = "static"

@@ -1,0 +1,71 @@
+"""The route table: every path, its method, handler, name and who may call it.
+
+Add a page or an endpoint with one line here. Access is required: PUBLIC routes are
+pinned by tests/web/test_access.py, so a new public route is a deliberate change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from web.access import STATIC_ROUTE, Access
+from web.api import health, v1
+from web.keys import ACCESS
+from web.ui import admin, pages, session
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    name: str
+    access: Access
+
+
+# fmt: off
+ROUTES: tuple[Route, ...] = (
+    # signing in
+    Route("GET", "/login", session.login_form, "login", Access.PUBLIC),
+    Route("POST", "/login", session.login_submit, "login.submit", Access.PUBLIC),
+    Route("POST", "/logout", session.logout, "logout", Access.USER),
+    # the console
+    Route("GET", "/", pages.inbox, "inbox", Access.USER),
+    Route("GET", "/contacts", pages.contacts, "contacts", Access.USER),
+    Route("GET", "/modems", pages.modems, "modems", Access.USER),
+    Route("GET", "/webhooks", pages.webhooks, "webhooks", Access.USER),
+    Route("GET", "/users", admin.users, "users", Access.ADMIN),
+    Route("POST", "/users", admin.add_user, "users.add", Access.ADMIN),
+    Route("POST", "/users/{username}/disable", admin.disable_user, "users.disable", Access.ADMIN),
+    Route("POST", "/users/{username}/enable", admin.enable_user, "users.enable", Access.ADMIN),
+    Route("GET", "/tokens", admin.tokens, "tokens", Access.ADMIN),
+    Route("POST", "/tokens/{id}/revoke", admin.revoke_token, "tokens.revoke", Access.ADMIN),
+    Route("GET", "/audit", admin.audit, "audit", Access.ADMIN),
+    # JSON
+    Route("GET", "/healthz", health.healthz, "healthz", Access.PUBLIC),
+    Route("GET", "/api/v1/me", v1.me, "api.me", Access.USER),
+    Route("GET", "/api/v1/modems", v1.modems, "api.modems", Access.USER),
+    Route("GET", "/api/v1/users", v1.users, "api.users", Access.ADMIN),
+    Route("GET", "/api/v1/users/{id}", v1.user, "api.user", Access.ADMIN),
+    Route("GET", "/api/v1/audit", v1.audit, "api.audit", Access.ADMIN),
+)
+# fmt: on
+
+
+def setup_routes(app: web.Application, routes: tuple[Route, ...] = ROUTES) -> None:
+    """Add the routes and the static files; record each route's Access for the auth
+    middleware."""
+    access: dict[str, Access] = {}
+    for route in routes:
+        app.router.add_route(route.method, route.path, route.handler, name=route.name)
+        access[route.name] = route.access
+    static_dir = resources.files("web") / "static"
+    app.router.add_static(
+        "/static/", str(static_dir), name=STATIC_ROUTE, append_version=True
+    )
+    access[STATIC_ROUTE] = Access.PUBLIC
+    app[ACCESS] = access
