@@ -75,10 +75,65 @@ def _step_3_sign_in(db: Any, migrator: Any) -> None:
         db.execute_sql(statement)
 
 
+# Plain SQL, as peewee 4 writes it for models.WebhookEndpoint, WebhookEvent,
+# WebhookDelivery and WebhookAttempt. Until this step nothing wrote the webhook tables
+# (they were placeholders), so they are replaced rather than altered.
+_STEP_4_SQL = (
+    'DROP TABLE IF EXISTS "webhook_attempts"',
+    'DROP TABLE IF EXISTS "webhook_deliveries"',
+    'DROP TABLE IF EXISTS "webhook_events"',
+    'DROP TABLE IF EXISTS "webhook_endpoints"',
+    'CREATE TABLE "webhook_endpoints" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"url" TEXT NOT NULL, "description" TEXT, "kind" TEXT NOT NULL, '
+    '"secret" TEXT NOT NULL, "previous_secret" TEXT, "previous_secret_until" DATETIME, '
+    '"events" TEXT NOT NULL, "active" INTEGER NOT NULL, "disabled_reason" TEXT, '
+    '"created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL)',
+    'CREATE TABLE "webhook_events" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"event_id" TEXT NOT NULL, "type" TEXT NOT NULL, "data" TEXT NOT NULL, '
+    '"conversation_id" INTEGER, "created_at" DATETIME NOT NULL)',
+    'CREATE UNIQUE INDEX "webhook_events_event_id" ON "webhook_events" ("event_id")',
+    'CREATE INDEX "webhook_events_created_at" ON "webhook_events" ("created_at")',
+    'CREATE TABLE "webhook_deliveries" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"event_id" INTEGER NOT NULL, "endpoint_id" INTEGER NOT NULL, '
+    '"event_type" TEXT NOT NULL, "ordering_key" TEXT, "status" TEXT NOT NULL, '
+    '"attempts" INTEGER NOT NULL, "rejections" INTEGER NOT NULL, '
+    '"next_attempt_at" DATETIME NOT NULL, "queued_at" DATETIME NOT NULL, '
+    '"last_attempt_at" DATETIME, "last_status_code" INTEGER, "last_error" TEXT, '
+    '"replays" INTEGER NOT NULL, "created_at" DATETIME NOT NULL, '
+    '"delivered_at" DATETIME, "dead_at" DATETIME, '
+    'FOREIGN KEY ("event_id") REFERENCES "webhook_events" ("id") ON DELETE CASCADE, '
+    'FOREIGN KEY ("endpoint_id") REFERENCES "webhook_endpoints" ("id") '
+    "ON DELETE CASCADE)",
+    'CREATE UNIQUE INDEX "webhook_deliveries_event_id_endpoint_id" ON '
+    '"webhook_deliveries" ("event_id", "endpoint_id")',
+    'CREATE INDEX "webhook_deliveries_status_next_attempt_at" ON '
+    '"webhook_deliveries" ("status", "next_attempt_at")',
+    'CREATE INDEX "webhook_deliveries_endpoint_id_ordering_key_id" ON '
+    '"webhook_deliveries" ("endpoint_id", "ordering_key", "id")',
+    'CREATE INDEX "webhook_deliveries_endpoint_id_id" ON "webhook_deliveries" '
+    '("endpoint_id", "id")',
+    'CREATE TABLE "webhook_attempts" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"delivery_id" INTEGER NOT NULL, "attempt" INTEGER NOT NULL, '
+    '"at" DATETIME NOT NULL, "status_code" INTEGER, "error" TEXT, "response" TEXT, '
+    '"duration_ms" INTEGER NOT NULL, "outcome" TEXT NOT NULL, '
+    'FOREIGN KEY ("delivery_id") REFERENCES "webhook_deliveries" ("id") '
+    "ON DELETE CASCADE)",
+    'CREATE INDEX "webhook_attempts_delivery_id_id" ON "webhook_attempts" '
+    '("delivery_id", "id")',
+)
+
+
+def _step_4_webhook_outbox(db: Any, migrator: Any) -> None:
+    """The webhook outbox: events, deliveries per endpoint in order, every attempt."""
+    for statement in _STEP_4_SQL:
+        db.execute_sql(statement)
+
+
 STEPS: tuple[Step, ...] = (
     _step_1_create_tables,
     _step_2_undecodable_pdus,
     _step_3_sign_in,
+    _step_4_webhook_outbox,
 )
 
 

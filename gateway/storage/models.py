@@ -494,12 +494,20 @@ class Note(BaseModel):
 
 
 class WebhookEndpoint(BaseModel):
+    """A receiver of webhooks (schema step 4 gave the webhook tables their current form)."""
+
     id = peewee.AutoField()
     url = peewee.TextField()
+    description = peewee.TextField(null=True)
+    # how requests to it are built and signed: gateway.webhooks.formats (standard, ...)
+    kind = peewee.TextField(default="standard")
     secret = peewee.TextField()  # the signing key (Standard Webhooks "whsec_...")
+    # after a rotation the old key signs too (a second signature) until this time
+    previous_secret = peewee.TextField(null=True)
+    previous_secret_until = UtcDateTimeField(null=True)
     events = JsonField(default=list)  # event types it wants; empty means all
     active = peewee.BooleanField(default=True)
-    description = peewee.TextField(null=True)
+    disabled_reason = peewee.TextField(null=True)  # why the relay turned it off (410)
     created_at = UtcDateTimeField()
     updated_at = UtcDateTimeField()
 
@@ -507,49 +515,82 @@ class WebhookEndpoint(BaseModel):
         table_name = "webhook_endpoints"
 
 
-class WebhookDelivery(BaseModel):
-    """The durable webhook outbox: written in the same transaction as the change it reports."""
+class WebhookEvent(BaseModel):
+    """One event that leaves the box; written in the transaction of the change it reports."""
 
     id = peewee.BigAutoField()
-    endpoint = peewee.ForeignKeyField(
-        WebhookEndpoint, on_delete="CASCADE", backref="deliveries"
-    )
     event_id = peewee.TextField()  # webhook-id: stable across retries and replays
-    event_type = peewee.TextField()
-    payload = JsonField()
-    # deliveries with one key go out in order
+    type = peewee.TextField()
+    data = JsonField()
+    # the conversation it belongs to (deliveries keep its order); no foreign key: the
+    # event log outlives what it reports
+    conversation_id = peewee.BigIntegerField(null=True)
+    created_at = UtcDateTimeField()
+
+    class Meta:
+        table_name = "webhook_events"
+        indexes = ((("event_id",), True), (("created_at",), False))
+
+
+class WebhookDelivery(BaseModel):
+    """The durable webhook outbox: one row per event and endpoint."""
+
+    id = peewee.BigAutoField()
+    event = peewee.ForeignKeyField(
+        WebhookEvent, on_delete="CASCADE", backref="deliveries", index=False
+    )
+    event_id: int
+    endpoint = peewee.ForeignKeyField(
+        WebhookEndpoint, on_delete="CASCADE", backref="deliveries", index=False
+    )
+    endpoint_id: int
+    event_type = peewee.TextField()  # the event's, for filtering without a join
+    # deliveries of one endpoint with one key go out in order ("conversation:12")
     ordering_key = peewee.TextField(null=True)
     status = EnumField(WebhookStatus, default=WebhookStatus.PENDING)
     attempts = peewee.IntegerField(default=0)
+    rejections = peewee.IntegerField(default=0)  # 4xx answers since it was queued
     next_attempt_at = UtcDateTimeField()
+    queued_at = (
+        UtcDateTimeField()
+    )  # created or replayed: the dead-letter age counts from it
     last_attempt_at = UtcDateTimeField(null=True)
     last_status_code = peewee.IntegerField(null=True)
     last_error = peewee.TextField(null=True)
+    replays = peewee.IntegerField(default=0)
     created_at = UtcDateTimeField()
     delivered_at = UtcDateTimeField(null=True)
+    dead_at = UtcDateTimeField(null=True)
 
     class Meta:
         table_name = "webhook_deliveries"
         indexes = (
-            (("endpoint", "event_id"), True),
+            (("event", "endpoint"), True),
             (("status", "next_attempt_at"), False),
             (("endpoint", "ordering_key", "id"), False),
+            (("endpoint", "id"), False),
         )
 
 
 class WebhookAttempt(BaseModel):
+    """One HTTP request of a delivery, whatever came of it."""
+
     id = peewee.BigAutoField()
     delivery = peewee.ForeignKeyField(
-        WebhookDelivery, on_delete="CASCADE", backref="log"
+        WebhookDelivery, on_delete="CASCADE", backref="log", index=False
     )
+    delivery_id: int
+    attempt = peewee.IntegerField()  # 1 for the first request of the delivery
     at = UtcDateTimeField()
-    status_code = peewee.IntegerField(null=True)
+    status_code = peewee.IntegerField(null=True)  # None: no answer (refused, timeout)
     error = peewee.TextField(null=True)
+    response = peewee.TextField(null=True)  # the first characters of the answer's body
     duration_ms = peewee.IntegerField()
+    outcome = peewee.TextField()  # gateway.webhooks.policy.Outcome
 
     class Meta:
         table_name = "webhook_attempts"
-        indexes = ((("delivery", "at"), False),)
+        indexes = ((("delivery", "id"), False),)
 
 
 # Every table, in dependency order (creation order; drop in reverse).
@@ -569,6 +610,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     ConversationTag,
     Note,
     WebhookEndpoint,
+    WebhookEvent,  # schema version 4 gave the webhook tables their current form
     WebhookDelivery,
     WebhookAttempt,
     UndecodablePdu,  # schema version 2

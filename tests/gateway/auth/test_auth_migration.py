@@ -32,5 +32,5 @@ async def test_version_2_files_get_the_sign_in_tables_as_new_files_have_them(
 
     store = await open_database(settings)
     await store.close()
-    assert store.schema_version == len(migrations.STEPS) == 3
+    assert store.schema_version == len(migrations.STEPS) >= 3
     assert _schema(path) == fresh
