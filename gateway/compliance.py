@@ -40,7 +40,7 @@ from gateway.domain import (
 from gateway.errors import ConfigError, ConfigProblem, InvalidInput
 from gateway.logutil import mask_number
 from gateway.outbox.service import Draft, OutboundService
-from gateway.storage import queries
+from gateway.storage import queries, webhook_queries
 
 if TYPE_CHECKING:
     from gateway.storage.db import Store
@@ -150,6 +150,10 @@ class ComplianceService:
                 now=now,
                 detail={"message_id": message.id, "reason": OPT_OUT_FLAG_REASON},
             )
+        if consent is not None:
+            webhook_queries.consent_changed(
+                consent, now=now, conversation_id=threaded.conversation.id
+            )
         reply = None
         if reply_text:
             parts, encoding = self._outbound.measure(reply_text)
@@ -214,7 +218,16 @@ class ComplianceService:
         e164 = self._outbound.normalize(number)
         kind = ConsentKind.OPT_OUT if opted_out else ConsentKind.OPT_IN
         record = await self._store.run(
-            queries.record_consent, e164, kind, source, now=self._clock(), actor=actor
+            _consent_unit, e164, kind, source, now=self._clock(), actor=actor
         )
         self._bus.publish(events.ConsentChanged(e164, opted_out, record.at))
         return record
+
+
+def _consent_unit(
+    number: str, kind: ConsentKind, source: ConsentSource, *, now: datetime, actor: str
+) -> ConsentRecord:
+    """ON THE DB THREAD: the consent change, its audit entry and its webhook, one commit."""
+    record = queries.record_consent(number, kind, source, now=now, actor=actor)
+    webhook_queries.consent_changed(record, now=now)
+    return record

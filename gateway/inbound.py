@@ -28,7 +28,7 @@ from gateway.contacts import SenderNumber, classify_sender
 from gateway.domain import RecordedPart, ThreadedMessage, ThreadOutcome, utcnow
 from gateway.outbox.service import OutboundService
 from gateway.ports import ModemPort
-from gateway.storage import queries
+from gateway.storage import queries, webhook_queries
 from modem.errors import ModemError
 from modem.events import (
     Handle,
@@ -243,6 +243,7 @@ class InboundService:
         )
         outcome = None
         if threaded is not None:
+            _record_received(threaded, now)
             outcome = self._compliance.apply_inbound(threaded, now=now, healthy=healthy)
         return _Received(recorded, threaded, outcome)
 
@@ -376,7 +377,16 @@ class InboundService:
         delivered = queries.expire_incomplete(
             older_than=older_than, now=now, reopen_window_s=self._reopen_window_s
         )
-        return [
-            (t, self._compliance.apply_inbound(t, now=now, healthy=healthy))
-            for t in delivered
-        ]
+        results = []
+        for threaded in delivered:
+            _record_received(threaded, now)
+            outcome = self._compliance.apply_inbound(threaded, now=now, healthy=healthy)
+            results.append((threaded, outcome))
+        return results
+
+
+def _record_received(threaded: ThreadedMessage, now: datetime) -> None:
+    """ON THE DB THREAD: the message.received webhook, in the unit that threads it."""
+    webhook_queries.message_received(
+        threaded.message, threaded.conversation, threaded.contact, now=now
+    )

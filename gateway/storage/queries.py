@@ -51,6 +51,7 @@ from gateway.domain import (
 )
 from gateway.errors import Conflict, InvalidInput, NotFound, OptedOut
 from gateway.logutil import mask_number
+from gateway.storage import webhook_queries
 from gateway.storage.models import (
     AuditEvent,
     ConsentEvent,
@@ -326,7 +327,7 @@ def _new_conversation(
     now: datetime,
     **fields: Any,
 ) -> Any:
-    return Conversation.create(
+    row = Conversation.create(
         contact=contact.id,
         number=contact.number,
         status=status,
@@ -335,6 +336,8 @@ def _new_conversation(
         updated_at=now,
         **fields,
     )
+    webhook_queries.conversation_created(_conversation(row), contact, now=now)
+    return row
 
 
 def _thread_inbound(
@@ -371,11 +374,15 @@ def _thread_inbound(
         )
         return conversation, outcome
     # The customer wrote: it needs an agent again, and replies go out where they texted.
+    previous = conversation.status
     conversation.status = ConversationStatus.OPEN
     conversation.modem = modem
     conversation.last_inbound_at = now
     conversation.updated_at = now
     conversation.save()
+    webhook_queries.conversation_status_changed(
+        _conversation(conversation), previous, now=now
+    )
     return conversation, outcome
 
 
@@ -1023,6 +1030,7 @@ def _roll_up(message: Any, now: datetime, error: str | None = None) -> Any:
     status = rollup_status(statuses)
     if status == message.status and error is None:
         return message
+    previous = message.status
     if status != message.status:
         _LOGGER.info("message %s %s", message.id, status.value)
     message.status = status
@@ -1038,6 +1046,8 @@ def _roll_up(message: Any, now: datetime, error: str | None = None) -> Any:
         message.failed_at = message.failed_at or now
         message.error = message.error or error
     message.save()
+    if status != previous:
+        webhook_queries.message_status_changed(_message(message), previous, now=now)
     return message
 
 
