@@ -46,6 +46,10 @@ class MessageStatus(enum.StrEnum):
     SENT = "sent"  # every part accepted by the network
     DELIVERED = "delivered"  # every part reported delivered
     FAILED = "failed"  # a part failed for good; `error` says why
+    # Every part left or may have: one was in flight when the modem or the process went
+    # away, so the phone may or may not have it (never resent: at most once); `error`
+    # says which part. Not `sent`: that would claim what nobody knows.
+    UNKNOWN = "unknown"
     RECEIVED = "received"  # inbound, complete
     INCOMPLETE = "incomplete"  # inbound, some parts never arrived before the timeout
 

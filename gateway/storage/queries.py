@@ -1019,6 +1019,8 @@ def rollup_status(statuses: Collection[PartStatus]) -> MessageStatus:
         s in (PartStatus.SENT, PartStatus.DELIVERED, PartStatus.UNKNOWN)
         for s in statuses
     ):
+        if PartStatus.UNKNOWN in statuses:
+            return MessageStatus.UNKNOWN  # the phone may lack a part: not `sent`
         return MessageStatus.SENT
     if all(s == PartStatus.QUEUED for s in statuses):
         return MessageStatus.QUEUED
@@ -1045,10 +1047,19 @@ def _roll_up(message: Any, now: datetime, error: str | None = None) -> Any:
     if status == MessageStatus.FAILED:
         message.failed_at = message.failed_at or now
         message.error = message.error or error
+    if status == MessageStatus.UNKNOWN:
+        message.error = message.error or _unknown_parts_error(message.id)
     message.save()
     if status != previous:
         webhook_queries.message_status_changed(_message(message), previous, now=now)
     return message
+
+
+def _unknown_parts_error(message_id: int) -> str:
+    parts = _parts_of(message_id)
+    unknown = [p for p in parts if p.status == PartStatus.UNKNOWN]
+    seqs = ", ".join(str(p.seq) for p in unknown)
+    return f"part {seqs} of {len(parts)}: {unknown[0].error or 'outcome unknown'}"
 
 
 def roll_up_message(message_id: int, *, now: datetime) -> MessageRecord:
@@ -1176,8 +1187,8 @@ def mark_part_failed(
 
 def mark_part_unknown(part_id: int, *, error: str, now: datetime) -> PartOutcome:
     """The modem took a part but never confirmed it (it may be on its way to the phone):
-    it is never sent again (at most once) and counts as sent; the message's other parts
-    still go out, with the same concatenation reference."""
+    it is never sent again (at most once); the message's other parts still go out, with
+    the same concatenation reference, and the message ends `unknown`, not `sent`."""
     part = _sending_part(part_id)
     part.status = PartStatus.UNKNOWN
     part.error = error

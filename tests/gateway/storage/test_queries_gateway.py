@@ -86,7 +86,40 @@ async def test_an_unconfirmed_part_is_unknown_and_the_rest_still_go(
     done = await store.run(
         queries.mark_part_accepted, second.part.id, reference=9, now=T0
     )
-    assert done.message.status is MessageStatus.SENT  # unknown counts as sent
+    # the phone may lack part 1: the message is not claimed to be sent
+    assert done.status_changed
+    assert done.message.status is MessageStatus.UNKNOWN
+    assert done.message.sent_at is None
+    assert done.message.error == "part 1 of 2: no answer"
+
+
+async def test_a_send_cut_short_by_a_crash_leaves_its_message_unknown_not_sent(
+    store: Store,
+) -> None:
+    """Regression (crash harness): a part claimed before a SIGKILL may never have reached
+    the modem, so after the restart its message must not roll up to `sent` - even once
+    every other part went out and was reported delivered."""
+    queued = await enqueue(store, parts_count=2)
+    first = await store.run(queries.claim_next_outbound, "usb0", now=T0)
+    assert first is not None
+    # the process dies here; the restart settles what it left
+    (recovered,) = await store.run(queries.recover_interrupted_sends, "usb0", now=T0)
+    assert recovered.part.status is PartStatus.UNKNOWN
+    assert recovered.message.status is MessageStatus.SENDING  # part 2 still to go
+    second = await store.run(queries.claim_next_outbound, "usb0", now=T0)
+    assert second is not None
+    assert (second.message.id, second.part.seq) == (queued.message.id, 2)
+    await store.run(queries.mark_part_accepted, second.part.id, reference=7, now=T0)
+    report = await store.run(
+        queries.apply_status_report, "usb0", 7, status=0x00, now=T0
+    )
+    assert report is not None
+    assert report.part.status is PartStatus.DELIVERED
+    message = report.message
+    assert message.status is MessageStatus.UNKNOWN
+    assert message.delivered_at is None
+    assert message.error is not None
+    assert message.error.startswith("part 1 of 2: interrupted by a restart")
 
 
 async def test_stranded_messages_are_freed_unless_a_part_left(store: Store) -> None:
