@@ -135,7 +135,7 @@ def modem_view(modem: SimModem) -> dict[str, Any]:
 
 
 def submissions_view(modem: SimModem) -> dict[str, Any]:
-    """One modem's AT+CMGS submissions, oldest first, with when each one happened."""
+    """One modem's AT+CMGS submissions, oldest first: when each happened, and its PDU."""
     return {
         "number": modem.number,
         "submitted": [
@@ -143,6 +143,7 @@ def submissions_view(modem: SimModem) -> dict[str, Any]:
                 "reference": s.reference,
                 "tpdu_length": s.tpdu_length,
                 "at": datetime.fromtimestamp(s.at, UTC).isoformat(),
+                "pdu": s.pdu.hex().upper(),
             }
             for s in modem.state.submitted
         ],
@@ -204,7 +205,11 @@ async def post_send(request: web.Request) -> web.Response:
     if to not in network.modems:
         raise BadRequest("to", f"no modem {to} on this network", status=404)
     pdus = network.send_text(sender, to, text, ref_bits=ref_bits)
-    return web.json_response({"from": sender, "to": to, "parts": len(pdus)}, status=202)
+    # when the modem got the last part (benchmarks time the host's pickup from it)
+    at = datetime.fromtimestamp(network.now(), UTC).isoformat()
+    return web.json_response(
+        {"from": sender, "to": to, "parts": len(pdus), "at": at}, status=202
+    )
 
 
 async def get_inbox(request: web.Request) -> web.Response:

@@ -37,7 +37,12 @@ async def test_a_phone_texts_a_modem(
         f"/phones/{PHONE}/send", json={"to": MODEM, "text": "hello 👋"}
     )
     assert resp.status == 202
-    assert await resp.json() == {"from": PHONE, "to": MODEM, "parts": 1}
+    assert await resp.json() == {
+        "from": PHONE,
+        "to": MODEM,
+        "parts": 1,
+        "at": "2026-11-27T17:41:58+00:00",  # when the modem got it (latency benchmarks)
+    }
     (slot,) = network.modem(MODEM).state.storage("SM").listing()
     assert pdu.decode(slot.pdu).text == "hello 👋"  # type: ignore[union-attr]
 
@@ -97,6 +102,12 @@ async def test_submissions_say_when_each_part_was_sent(
     assert first["tpdu_length"] > second["tpdu_length"] > 0
     assert first["at"] == "2026-11-27T17:41:58+00:00"
     assert second["at"] == "2026-11-27T17:41:58.250000+00:00"
+    # the PDU as submitted: the crash harness finds a part sent twice by it
+    parts = [
+        pdu.decode(bytes.fromhex(s["pdu"]), has_smsc=True) for s in (first, second)
+    ]
+    assert [p.destination.number for p in parts] == [PHONE, PHONE]  # type: ignore[union-attr]
+    assert [p.concat.seq for p in parts] == [1, 2]  # type: ignore[union-attr]
     assert (await (await client.get("/submissions")).json())["modems"] == [modem]
     resp = await client.get("/submissions", params={"modem": "+1999"})
     assert resp.status == 404
