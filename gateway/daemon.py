@@ -30,11 +30,12 @@ from gateway.auth.audit import AuditLog
 from gateway.auth.service import AuthService
 from gateway.compliance import ComplianceService
 from gateway.config import ModemSettings, Settings, load_settings
-from gateway.contacts import ContactService
 from gateway.domain import utcnow
 from gateway.errors import ConfigError, ConfigProblem, GatewayError
 from gateway.events import EventBus
 from gateway.inbound import InboundService
+from gateway.inbox.contacts import ContactsService
+from gateway.inbox.service import InboxService
 from gateway.logutil import mask_number
 from gateway.modems import ModemFleet
 from gateway.outbox.dispatcher import Dispatcher
@@ -187,8 +188,8 @@ class Daemon:
         self.services = Services(
             settings=settings,
             bus=bus,
-            contacts=ContactService(
-                store, default_region=settings.gateway.default_region, clock=clock
+            contacts=ContactsService(
+                store, bus, default_region=settings.gateway.default_region, clock=clock
             ),
             outbound=outbound,
             compliance=compliance,
@@ -198,6 +199,7 @@ class Daemon:
             auth=AuthService(store, settings.auth, clock=clock),
             audit=AuditLog(store, clock=clock),
             overview=OverviewService(store),
+            inbox=InboxService(store, bus, outbound, settings=settings, clock=clock),
         )
         self._log_summary()
         if settings.web.enabled:

@@ -65,6 +65,51 @@ class ConversationAssigned:
 
 
 @dataclass(frozen=True, slots=True)
+class PriorityChanged:
+    conversation_id: int
+    priority: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationTagged:
+    """Tags were added to or taken off a conversation; `tags` is what it has now."""
+
+    conversation_id: int
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    tags: tuple[str, ...]
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NoteAdded:
+    conversation_id: int
+    note_id: int
+    author_id: int | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRead:
+    """The conversation's (shared) read marker moved up to `message_id`."""
+
+    conversation_id: int
+    message_id: int
+    user_id: int | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ContactChanged:
+    """A contact was created, updated, deleted or imported (`change` says which)."""
+
+    contact_id: int
+    change: str  # created, updated, deleted
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ConversationFlagged:
     """Something in a conversation needs an agent's judgement (e.g. free-text opt-out)."""
 
@@ -96,6 +141,11 @@ DomainEvent = (
     | ConversationCreated
     | ConversationStatusChanged
     | ConversationAssigned
+    | PriorityChanged
+    | ConversationTagged
+    | NoteAdded
+    | ConversationRead
+    | ContactChanged
     | ConversationFlagged
     | ConsentChanged
     | ModemStatus

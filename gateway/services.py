@@ -12,9 +12,10 @@ from gateway.auth.audit import AuditLog
 from gateway.auth.service import AuthService
 from gateway.compliance import ComplianceService
 from gateway.config import Settings
-from gateway.contacts import ContactService
 from gateway.events import EventBus
 from gateway.inbound import InboundService
+from gateway.inbox.contacts import ContactsService
+from gateway.inbox.service import InboxService
 from gateway.modems import ModemFleet
 from gateway.outbox.dispatcher import Dispatcher
 from gateway.outbox.service import OutboundService
@@ -25,7 +26,7 @@ from gateway.overview.service import OverviewService
 class Services:
     settings: Settings
     bus: EventBus
-    contacts: ContactService
+    contacts: ContactsService  # the contact book: CRUD, search, CSV (a ContactService)
     outbound: OutboundService
     compliance: ComplianceService
     inbound: InboundService
@@ -34,3 +35,4 @@ class Services:
     auth: AuthService  # users, sessions, API tokens
     audit: AuditLog
     overview: OverviewService  # modems with their queues, health, recent conversations
+    inbox: InboxService  # conversation lists, threads, assign/status/tags/notes/reply

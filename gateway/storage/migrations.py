@@ -32,6 +32,9 @@ Step = Callable[[Any, Any], None]
 
 def _step_1_create_tables(db: Any, migrator: Any) -> None:
     db.create_tables((*MODELS, *AUTH_MODELS))
+    # What is not a peewee model (the inbox's read markers, full-text indexes, their
+    # triggers and extra indexes), as the last step that changed it leaves it.
+    _create_inbox_objects(db)
 
 
 # Plain SQL, as peewee 4 writes it for models.UndecodablePdu, so a migrated file and a new
@@ -129,11 +132,79 @@ def _step_4_webhook_outbox(db: Any, migrator: Any) -> None:
         db.execute_sql(statement)
 
 
+# The inbox (gateway/storage/inbox_queries.py): the shared read marker per conversation;
+# an index for the list across every status; messages_fts, an external-content FTS5
+# index of message bodies, and contacts_fts, a trigram index of each contact's name,
+# number and attribute values, both kept in sync by triggers. Every statement may run
+# again on a database that has the objects (IF NOT EXISTS; the indexes are refilled).
+_CONTACT_ATTRIBUTE_TEXT = (
+    "(SELECT coalesce(group_concat(CASE WHEN j.type = 'true' THEN j.key "
+    "ELSE j.value END, ' '), '') "
+    "FROM json_each(CASE WHEN json_valid({row}.attributes) THEN {row}.attributes "
+    "ELSE '{{}}' END) AS j WHERE j.type IN ('text', 'integer', 'real', 'true'))"
+)
+_STEP_5_SQL = (
+    'CREATE TABLE IF NOT EXISTS "conversation_reads" ('
+    '"conversation_id" INTEGER NOT NULL PRIMARY KEY, "message_id" INTEGER NOT NULL, '
+    '"user_id" INTEGER, "read_at" DATETIME NOT NULL, '
+    'FOREIGN KEY ("conversation_id") REFERENCES "conversations" ("id") '
+    'ON DELETE CASCADE, FOREIGN KEY ("user_id") REFERENCES "users" ("id") '
+    "ON DELETE SET NULL)",
+    'CREATE INDEX IF NOT EXISTS "conversations_updated_at" ON "conversations" '
+    '("updated_at")',
+    "CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(body, "
+    "content='messages', content_rowid='id', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER IF NOT EXISTS messages_fts_insert AFTER INSERT ON messages BEGIN "
+    "INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body); END",
+    "CREATE TRIGGER IF NOT EXISTS messages_fts_delete AFTER DELETE ON messages BEGIN "
+    "INSERT INTO messages_fts (messages_fts, rowid, body) "
+    "VALUES ('delete', old.id, old.body); END",
+    "CREATE TRIGGER IF NOT EXISTS messages_fts_update AFTER UPDATE OF body ON messages "
+    "BEGIN INSERT INTO messages_fts (messages_fts, rowid, body) "
+    "VALUES ('delete', old.id, old.body); "
+    "INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body); END",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS contacts_fts USING fts5(name, number, "
+    "attributes, tokenize='trigram')",
+    "CREATE TRIGGER IF NOT EXISTS contacts_fts_insert AFTER INSERT ON contacts BEGIN "
+    "INSERT INTO contacts_fts (rowid, name, number, attributes) VALUES (new.id, "
+    f"coalesce(new.name, ''), new.number, {_CONTACT_ATTRIBUTE_TEXT.format(row='new')}); "
+    "END",
+    "CREATE TRIGGER IF NOT EXISTS contacts_fts_delete AFTER DELETE ON contacts BEGIN "
+    "DELETE FROM contacts_fts WHERE rowid = old.id; END",
+    "CREATE TRIGGER IF NOT EXISTS contacts_fts_update AFTER UPDATE OF name, number, "
+    "attributes ON contacts BEGIN DELETE FROM contacts_fts WHERE rowid = old.id; "
+    "INSERT INTO contacts_fts (rowid, name, number, attributes) VALUES (new.id, "
+    f"coalesce(new.name, ''), new.number, {_CONTACT_ATTRIBUTE_TEXT.format(row='new')}); "
+    "END",
+)
+_STEP_5_FILL_SQL = (
+    "INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')",
+    "DELETE FROM contacts_fts",
+    "INSERT INTO contacts_fts (rowid, name, number, attributes) SELECT id, "
+    f"coalesce(name, ''), number, {_CONTACT_ATTRIBUTE_TEXT.format(row='contacts')} "
+    "FROM contacts",
+)
+
+
+def _create_inbox_objects(db: Any) -> None:
+    for statement in _STEP_5_SQL:
+        db.execute_sql(statement)
+
+
+def _step_5_inbox(db: Any, migrator: Any) -> None:
+    """The inbox: read markers, full-text search over messages and contacts."""
+    _create_inbox_objects(db)
+    for statement in _STEP_5_FILL_SQL:  # index what older versions stored
+        db.execute_sql(statement)
+
+
 STEPS: tuple[Step, ...] = (
     _step_1_create_tables,
     _step_2_undecodable_pdus,
     _step_3_sign_in,
     _step_4_webhook_outbox,
+    _step_5_inbox,
 )
 
 

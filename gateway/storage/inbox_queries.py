@@ -1,0 +1,985 @@
+"""Units of work of the inbox: the conversation list, threads, agents' actions, contacts.
+
+Like queries.py: synchronous functions with explicit arguments, every time passed in as
+`now`, frozen records out (gateway.inbox.records, gateway.domain), never model instances.
+InboxService composes them with `queries.record_audit` into one unit per action.
+
+The list is ordered by last activity (`conversations.updated_at`: any change to the
+conversation, a new message included) newest first, then by id, and paged by keyset
+(`Cursor`): a page never repeats or skips a row because rows were added in front of it.
+
+Portability (PostgreSQL, issue 8): everything here is plain peewee except the section
+"SQLite FTS5", which holds the only SQLite-only SQL (full-text MATCH and json_each); its
+PostgreSQL twin is a tsvector column with a GIN index and the same three functions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from peewee import JOIN, SQL, Case, EnclosedNodeList, fn
+
+from gateway.domain import (
+    ConsentKind,
+    ConsentState,
+    ContactRecord,
+    Direction,
+    JsonObject,
+    JsonValue,
+    MessageOrigin,
+    NumberKind,
+    Priority,
+)
+from gateway.errors import Conflict, InvalidInput, NotFound
+from gateway.inbox import policy
+from gateway.inbox.records import (
+    ContactBadge,
+    ContactInput,
+    ContactProfile,
+    ContactRow,
+    ConversationBrief,
+    ConversationQuery,
+    ConversationSummary,
+    Cursor,
+    ImportBatch,
+    ImportProblem,
+    MessagePreview,
+    NoteRecord,
+    PartState,
+    ReplyContext,
+    SearchTerms,
+    ThreadItem,
+    ThreadMessage,
+    ThreadView,
+    UserBadge,
+)
+from gateway.storage import queries
+from gateway.storage.inbox_models import ConversationRead
+from gateway.storage.models import (
+    ConsentEvent,
+    Contact,
+    Conversation,
+    ConversationTag,
+    Message,
+    Note,
+    OutboundPart,
+    Tag,
+    User,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+# A search matching at most this many conversations is answered by fetching those and
+# sorting them; more, and the list is walked in activity order testing each row instead
+# (the first page of a common word is then found near the top).
+SEARCH_SMALL_RESULT = 2000
+MAX_TAGS_PER_CONVERSATION = 30
+PROFILE_CONVERSATIONS = 10
+PROFILE_CONSENT_EVENTS = 20
+
+
+# ------------------------------------------------------------------ SQLite FTS5
+#
+# messages_fts: an external-content FTS5 index of messages.body (unicode61, diacritics
+# folded), kept in sync by triggers on messages; terms match as word prefixes.
+# contacts_fts: a trigram index of each contact's name, number and attribute values,
+# kept in sync by triggers on contacts; terms of 3+ characters match anywhere ("0123"
+# finds +447700900123, "ali" finds Natalie). Both are created by migration step 4.
+
+
+def _phrase(word: str, *, prefix: bool) -> str:
+    # Every term is one quoted FTS5 string ("" escapes a quote), so operators, '*', '^',
+    # brackets and column filters in the user's text are never query syntax.
+    return '"' + word.replace('"', '""') + '"' + ("*" if prefix else "")
+
+
+def message_match(terms: SearchTerms) -> str | None:
+    """The FTS5 query over message bodies: every term, each as a word prefix."""
+    if not terms.words:
+        return None
+    return " ".join(_phrase(w, prefix=True) for w in terms.words)
+
+
+def contact_match(terms: SearchTerms) -> str | None:
+    """The FTS5 query over contacts: every term of 3+ characters, anywhere in a field."""
+    words = [w for w in terms.words if len(w) >= 3]
+    if not words:
+        return None
+    return " ".join(_phrase(w, prefix=False) for w in words)
+
+
+def _enclosed(sql: str, params: Sequence[object]) -> Any:
+    return EnclosedNodeList([SQL(sql, list(params))])
+
+
+_MESSAGE_HITS = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?"
+_CONTACT_HITS = "SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?"
+
+
+def _search_branches(terms: SearchTerms) -> list[tuple[str, list[object]]]:
+    branches: list[tuple[str, list[object]]] = []
+    message_query = message_match(terms)
+    if message_query is not None:
+        branches.append(
+            (
+                f"SELECT conversation_id FROM messages WHERE id IN ({_MESSAGE_HITS})",
+                [message_query],
+            )
+        )
+    contact_query = contact_match(terms)
+    if contact_query is not None:
+        branches.append(
+            (
+                f"SELECT id FROM conversations WHERE contact_id IN ({_CONTACT_HITS})",
+                [contact_query],
+            )
+        )
+    if terms.number is not None:
+        branches.append(
+            ("SELECT id FROM conversations WHERE number = ?", [terms.number])
+        )
+    return branches
+
+
+def _search_condition(terms: SearchTerms) -> Any | None:
+    """A condition on conversations for a search; None when nothing can match."""
+    branches = _search_branches(terms)
+    if not branches:
+        return None
+    params: list[object] = []
+    for _, branch_params in branches:
+        params.extend(branch_params)
+    sql = " UNION ".join(sql for sql, _ in branches)
+    small = queries_db().execute_sql(
+        f"SELECT * FROM ({sql}) LIMIT ?", [*params, SEARCH_SMALL_RESULT + 1]
+    )
+    ids = [int(row[0]) for row in small.fetchall()]
+    if len(ids) <= SEARCH_SMALL_RESULT:
+        return Conversation.id.in_(ids) if ids else None
+    return Conversation.id.in_(_enclosed(sql, params))
+
+
+def contact_search_condition(terms: SearchTerms) -> Any | None:
+    """A condition on contacts for a search (name, number, attributes)."""
+    conditions = []
+    contact_query = contact_match(terms)
+    if contact_query is not None:
+        conditions.append(Contact.id.in_(_enclosed(_CONTACT_HITS, [contact_query])))
+    if terms.number is not None:
+        conditions.append(Contact.number == terms.number)
+    if not conditions:
+        return None
+    condition = conditions[0]
+    for other in conditions[1:]:
+        condition = condition | other
+    return condition
+
+
+def attribute_keys() -> list[str]:
+    """Every attribute key any contact has, sorted (the CSV export's columns)."""
+    cursor = queries_db().execute_sql(
+        "SELECT DISTINCT j.key FROM contacts AS c, json_each(c.attributes) AS j "
+        "WHERE json_valid(c.attributes) ORDER BY j.key"
+    )
+    return [str(key) for (key,) in cursor.fetchall()]
+
+
+def contact_attribute_text_sql(row: str) -> str:
+    """SQL for the text of a contact's attribute values that contacts_fts indexes, for
+    the row alias `row` (a true flag indexes its key: "vip" finds {"vip": true})."""
+    attributes = f"{row}.attributes"
+    return (
+        "(SELECT coalesce(group_concat(CASE WHEN j.type = 'true' THEN j.key "
+        "ELSE j.value END, ' '), '') "
+        f"FROM json_each(CASE WHEN json_valid({attributes}) THEN {attributes} "
+        "ELSE '{}' END) AS j WHERE j.type IN ('text', 'integer', 'real', 'true'))"
+    )
+
+
+def rebuild_search_index() -> None:
+    """Rebuild both full-text indexes from their tables (after a bulk load, or repair)."""
+    db = queries_db()
+    db.execute_sql("INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')")
+    db.execute_sql("DELETE FROM contacts_fts")
+    db.execute_sql(
+        "INSERT INTO contacts_fts (rowid, name, number, attributes) "
+        "SELECT id, coalesce(name, ''), number, "
+        f"{contact_attribute_text_sql('contacts')} FROM contacts"
+    )
+
+
+def queries_db() -> Any:
+    """The database the models are bound to on this (the db) thread."""
+    return Conversation._meta.database
+
+
+# ------------------------------------------------------------------ conversions
+
+
+def _badge(row: Any) -> UserBadge | None:
+    if row is None or getattr(row, "id", None) is None:
+        return None
+    return UserBadge(row.id, row.username, row.display_name)
+
+
+def _users(ids: Collection[int | None]) -> dict[int | None, UserBadge]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    rows = User.select(User.id, User.username, User.display_name).where(
+        User.id.in_(sorted(wanted))
+    )
+    return {row.id: UserBadge(row.id, row.username, row.display_name) for row in rows}
+
+
+def _preview(row: Any) -> MessagePreview:
+    return MessagePreview(
+        id=row.id,
+        direction=row.direction,
+        origin=row.origin,
+        status=row.status,
+        body=row.body,
+        created_at=row.created_at,
+    )
+
+
+def _opted_out(numbers: Collection[str]) -> set[str]:
+    if not numbers:
+        return set()
+    latest = (
+        ConsentEvent.select(fn.MAX(ConsentEvent.id))
+        .where(ConsentEvent.number.in_(sorted(numbers)))
+        .group_by(ConsentEvent.number)
+    )
+    rows: Any = (
+        ConsentEvent.select(ConsentEvent.number)
+        .where(ConsentEvent.id.in_(latest) & (ConsentEvent.kind == ConsentKind.OPT_OUT))
+        .tuples()
+    )
+    return {str(number) for (number,) in rows}
+
+
+def _last_messages(conversation_ids: Collection[int]) -> dict[int, MessagePreview]:
+    if not conversation_ids:
+        return {}
+    latest = (
+        Message.select(fn.MAX(Message.id))
+        .where(Message.conversation.in_(sorted(conversation_ids)))
+        .group_by(Message.conversation)
+    )
+    rows = Message.select(
+        Message.id,
+        Message.conversation,
+        Message.direction,
+        Message.origin,
+        Message.status,
+        Message.body,
+        Message.created_at,
+    ).where(Message.id.in_(latest))
+    return {row.conversation_id: _preview(row) for row in rows}
+
+
+# ------------------------------------------------------------------ the list
+
+
+def _summary_select() -> Any:
+    assignee = User.alias("assignee")
+    return (
+        Conversation.select(
+            Conversation,
+            Contact.id,
+            Contact.number,
+            Contact.name,
+            Contact.kind,
+            assignee.id,
+            assignee.username,
+            assignee.display_name,
+        )
+        .join(Contact, on=(Conversation.contact == Contact.id))
+        .switch(Conversation)
+        .join(
+            assignee,
+            JOIN.LEFT_OUTER,
+            on=(Conversation.assignee == assignee.id),
+            attr="assignee_row",
+        )
+    )
+
+
+def _summaries(rows: Sequence[Any]) -> list[ConversationSummary]:
+    """List rows for conversation rows selected by `_summary_select`, in their order."""
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    tags: dict[int, list[str]] = {i: [] for i in ids}
+    tag_rows: Any = (
+        ConversationTag.select(ConversationTag.conversation, Tag.name)
+        .join(Tag)
+        .where(ConversationTag.conversation.in_(ids))
+        .order_by(Tag.name)
+        .tuples()
+    )
+    for conversation_id, name in tag_rows:
+        tags[conversation_id].append(name)
+
+    inbound = Message.direction == Direction.INBOUND
+    marker = fn.COALESCE(ConversationRead.message_id, 0)
+    stats: Any = (
+        Message.select(
+            Message.conversation,
+            fn.MAX(Message.id),
+            fn.MAX(Case(None, [(inbound, Message.id)])),
+            fn.MAX(Case(None, [(Message.origin == MessageOrigin.AGENT, Message.id)])),
+            fn.SUM(Case(None, [(inbound & (Message.id > marker), 1)], 0)),
+        )
+        .join(
+            ConversationRead,
+            JOIN.LEFT_OUTER,
+            on=(ConversationRead.conversation == Message.conversation),
+        )
+        .where(Message.conversation.in_(ids))
+        .group_by(Message.conversation)
+        .tuples()
+    )
+    by_conversation: dict[int, tuple[int, int | None, int | None, int]] = {}
+    for conversation_id, last_id, last_in, last_agent, unread in stats:
+        by_conversation[conversation_id] = (last_id, last_in, last_agent, unread or 0)
+    last_ids = [v[0] for v in by_conversation.values()]
+    previews: dict[int, MessagePreview] = {}
+    if last_ids:
+        for message in Message.select(
+            Message.id,
+            Message.conversation,
+            Message.direction,
+            Message.origin,
+            Message.status,
+            Message.body,
+            Message.created_at,
+        ).where(Message.id.in_(last_ids)):
+            previews[message.conversation_id] = _preview(message)
+    opted_out = _opted_out({row.contact.number for row in rows})
+
+    summaries = []
+    for row in rows:
+        _, last_in, last_agent, unread = by_conversation.get(row.id, (0, None, None, 0))
+        contact = row.contact
+        summaries.append(
+            ConversationSummary(
+                id=row.id,
+                status=row.status,
+                priority=row.priority,
+                queue=row.queue,
+                modem=row.modem,
+                contact=ContactBadge(
+                    id=contact.id,
+                    number=contact.number,
+                    name=contact.name,
+                    kind=contact.kind,
+                    opted_out=contact.number in opted_out,
+                ),
+                assignee=_badge(getattr(row, "assignee_row", None)),
+                tags=tuple(tags[row.id]),
+                last_message=previews.get(row.id),
+                awaiting_reply=policy.awaiting_reply(last_in, last_agent),
+                unread_count=int(unread),
+                created_at=row.created_at,
+                last_activity_at=row.updated_at,
+                last_inbound_at=row.last_inbound_at,
+                last_outbound_at=row.last_outbound_at,
+                resolved_at=row.resolved_at,
+            )
+        )
+    return summaries
+
+
+def _filters(query: ConversationQuery) -> tuple[list[Any], bool]:
+    """The conditions of a list query, and False when nothing can match."""
+    conditions: list[Any] = []
+    if query.status is not None:
+        conditions.append(Conversation.status == query.status)
+    if query.assignee_id is not None:
+        conditions.append(Conversation.assignee == query.assignee_id)
+    if query.unassigned:
+        conditions.append(Conversation.assignee.is_null())
+    if query.queue is not None:
+        conditions.append(Conversation.queue == query.queue)
+    if query.modem is not None:
+        conditions.append(Conversation.modem == query.modem)
+    if query.priority is not None:
+        conditions.append(Conversation.priority == query.priority)
+    if query.tag is not None:
+        tagged = (
+            ConversationTag.select(ConversationTag.conversation)
+            .join(Tag)
+            .where(Tag.name == query.tag)
+        )
+        conditions.append(Conversation.id.in_(tagged))
+    if query.search is not None:
+        matching = _search_condition(query.search)
+        if matching is None:
+            return [], False
+        conditions.append(matching)
+    return conditions, True
+
+
+def list_conversations(
+    query: ConversationQuery, *, after: Cursor | None, limit: int
+) -> tuple[list[ConversationSummary], bool]:
+    """A page of the list, newest activity first, after `after`; and whether more follow."""
+    conditions, possible = _filters(query)
+    if not possible:
+        return [], False
+    if after is not None:
+        # `<=` alone lets the index range do the work; the OR then drops the rows of the
+        # same instant already shown (ids break ties).
+        conditions.append(
+            (Conversation.updated_at <= after.at)
+            & ((Conversation.updated_at < after.at) | (Conversation.id < after.id))
+        )
+    select = _summary_select()
+    if conditions:
+        select = select.where(*conditions)
+    rows = list(
+        select.order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(
+            limit + 1
+        )
+    )
+    return _summaries(rows[:limit]), len(rows) > limit
+
+
+def conversation_summary(conversation_id: int) -> ConversationSummary:
+    """One conversation as a list row; NotFound if there is none."""
+    rows = list(_summary_select().where(Conversation.id == conversation_id))
+    if not rows:
+        raise NotFound("conversation", conversation_id)
+    return _summaries(rows)[0]
+
+
+# ------------------------------------------------------------------ the thread
+
+
+def _part_state(row: Any) -> PartState:
+    return PartState(
+        seq=row.seq,
+        status=row.status,
+        reference=row.reference,
+        report_status=row.report_status,
+        error=row.error,
+        attempts=row.attempts,
+        modem=row.modem,
+        accepted_at=row.accepted_at,
+        delivered_at=row.delivered_at,
+    )
+
+
+def _reply_candidates(number: str, inbound_ids: Sequence[int]) -> list[ReplyContext]:
+    """Outbound messages to `number` with a context that some of `inbound_ids` answer:
+    those between the first and the last, and the newest one before the first."""
+    if not inbound_ids:
+        return []
+    first, last = min(inbound_ids), max(inbound_ids)
+    with_context = (
+        (Message.number == number)
+        & (Message.direction == Direction.OUTBOUND)
+        & (Message.context != {})
+    )
+    columns = (
+        Message.id,
+        Message.conversation,
+        Message.body,
+        Message.context,
+        Message.created_at,
+    )
+    rows = list(
+        Message.select(*columns).where(
+            with_context & (Message.id > first) & (Message.id < last)
+        )
+    )
+    before = (
+        Message.select(*columns)
+        .where(with_context & (Message.id < first))
+        .order_by(Message.id.desc())
+        .first()
+    )
+    if before is not None:
+        rows.append(before)
+    return [
+        ReplyContext(
+            message_id=row.id,
+            conversation_id=row.conversation_id,
+            body=row.body,
+            context=row.context,
+            sent_at=row.created_at,
+        )
+        for row in rows
+    ]
+
+
+def _notes(
+    conversation_id: int, start: datetime | None, end: datetime | None
+) -> list[NoteRecord]:
+    query = Note.select().where(Note.conversation == conversation_id)
+    if start is not None:
+        query = query.where(Note.created_at >= start)
+    if end is not None:
+        query = query.where(Note.created_at < end)
+    rows: list[Any] = list(query.order_by(Note.created_at, Note.id))
+    authors = _users({row.author_id for row in rows})
+    return [
+        NoteRecord(
+            id=row.id,
+            conversation_id=conversation_id,
+            author=authors.get(row.author_id),
+            body=row.body,
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]
+
+
+def thread(conversation_id: int, *, before: int | None, limit: int) -> ThreadView:
+    """The conversation's newest `limit` messages before message `before` (all of them
+    from the newest when None), oldest first, with the notes written among them."""
+    summary = conversation_summary(conversation_id)
+    conversation = Conversation.get_by_id(conversation_id)
+    query = Message.select().where(Message.conversation == conversation_id)
+    if before is not None:
+        query = query.where(Message.id < before)
+    rows = list(query.order_by(Message.id.desc()).limit(limit + 1))
+    older = len(rows) > limit
+    rows = rows[:limit]
+    rows.reverse()
+
+    # The page's notes are those written from its first message (from the start of the
+    # conversation on the first page) until the first message of the newer page.
+    start = rows[0].created_at if older and rows else None
+    end = None
+    if before is not None:
+        following = (
+            Message.select(Message.created_at)
+            .where((Message.conversation == conversation_id) & (Message.id >= before))
+            .order_by(Message.id)
+            .first()
+        )
+        end = following.created_at if following is not None else None
+    notes = _notes(conversation_id, start, end)
+
+    ids = [row.id for row in rows]
+    parts: dict[int, list[PartState]] = {i: [] for i in ids}
+    if ids:
+        for part in (
+            OutboundPart.select()
+            .where(OutboundPart.message.in_(ids))
+            .order_by(OutboundPart.message, OutboundPart.seq)
+        ):
+            parts[part.message_id].append(_part_state(part))
+    authors = _users({row.user_id for row in rows})
+    inbound_ids = [row.id for row in rows if row.direction == Direction.INBOUND]
+    contexts = policy.reply_contexts(
+        inbound_ids, _reply_candidates(conversation.number, inbound_ids)
+    )
+    messages = [
+        ThreadMessage(
+            id=row.id,
+            direction=row.direction,
+            origin=row.origin,
+            status=row.status,
+            body=row.body,
+            created_at=row.created_at,
+            network_at=row.network_at,
+            sent_at=row.sent_at,
+            delivered_at=row.delivered_at,
+            failed_at=row.failed_at,
+            error=row.error,
+            modem=row.modem,
+            encoding=row.encoding,
+            parts_count=row.parts_count,
+            parts=tuple(parts[row.id]),
+            author=authors.get(row.user_id),
+            context=row.context,
+            replying_to=contexts.get(row.id),
+        )
+        for row in rows
+    ]
+    items: list[ThreadItem] = [*messages, *notes]
+    # by time; a note written at the same instant as a message comes after it
+    items.sort(key=lambda i: (i.created_at, i.kind == "note", i.id))
+
+    read = ConversationRead.get_or_none(
+        ConversationRead.conversation == conversation_id
+    )
+    return ThreadView(
+        conversation=summary,
+        context=conversation.context,
+        reopen_count=conversation.reopen_count,
+        items=tuple(items),
+        older_cursor=rows[0].id if older and rows else None,
+        customer=contact_profile(
+            conversation.contact_id, exclude_conversation=conversation_id
+        ),
+        read_message_id=read.message_id if read is not None else None,
+        read_by=_users({read.user_id}).get(read.user_id) if read is not None else None,
+    )
+
+
+def contact_profile(
+    contact_id: int, *, exclude_conversation: int | None = None
+) -> ContactProfile:
+    """The customer panel: the contact, their consent and their latest conversations."""
+    contact = queries.get_contact(contact_id)
+    history = [
+        queries._consent(row)
+        for row in ConsentEvent.select()
+        .where(ConsentEvent.number == contact.number)
+        .order_by(ConsentEvent.id.desc())
+        .limit(PROFILE_CONSENT_EVENTS)
+    ]
+    latest = history[0] if history else None
+    consent = ConsentState(
+        contact.number,
+        opted_out=latest is not None and latest.kind is ConsentKind.OPT_OUT,
+        since=latest.at if latest is not None else None,
+        source=latest.source if latest is not None else None,
+    )
+    query = Conversation.select().where(Conversation.contact == contact_id)
+    if exclude_conversation is not None:
+        query = query.where(Conversation.id != exclude_conversation)
+    others = list(
+        query.order_by(Conversation.created_at.desc(), Conversation.id.desc()).limit(
+            PROFILE_CONVERSATIONS
+        )
+    )
+    previews = _last_messages([row.id for row in others])
+    return ContactProfile(
+        contact=contact,
+        consent=consent,
+        consent_history=tuple(history),
+        conversations=tuple(
+            ConversationBrief(
+                id=row.id,
+                status=row.status,
+                created_at=row.created_at,
+                last_activity_at=row.updated_at,
+                resolved_at=row.resolved_at,
+                last_message=previews.get(row.id),
+            )
+            for row in others
+        ),
+    )
+
+
+# ------------------------------------------------------------------ actions
+
+
+def _conversation_row(conversation_id: int) -> Any:
+    row = Conversation.get_or_none(Conversation.id == conversation_id)
+    if row is None:
+        raise NotFound("conversation", conversation_id)
+    return row
+
+
+def active_user(user_id: int, *, field: str) -> UserBadge:
+    """The user, who must be active: NotFound, or InvalidInput naming `field`."""
+    row = User.get_or_none(User.id == user_id)
+    if row is None:
+        raise NotFound("user", user_id)
+    if not row.active:
+        raise InvalidInput(field, f"user {row.username} is disabled")
+    return UserBadge(row.id, row.username, row.display_name)
+
+
+def assign_conversation(
+    conversation_id: int, assignee_id: int | None, *, now: datetime
+) -> tuple[int | None, bool]:
+    """Give the conversation to an active user (None: to nobody); (previous, changed)."""
+    row = _conversation_row(conversation_id)
+    if assignee_id is not None:
+        active_user(assignee_id, field="assignee_id")
+    previous = row.assignee_id
+    if previous == assignee_id:
+        return previous, False
+    row.assignee = assignee_id
+    row.updated_at = now
+    row.save()
+    return previous, True
+
+
+def set_priority(
+    conversation_id: int, priority: Priority, *, now: datetime
+) -> tuple[Priority, bool]:
+    """Set the conversation's priority; (previous, changed)."""
+    row = _conversation_row(conversation_id)
+    previous = row.priority
+    if previous == priority:
+        return previous, False
+    row.priority = priority
+    row.updated_at = now
+    row.save()
+    return previous, True
+
+
+def change_tags(
+    conversation_id: int,
+    *,
+    add: Sequence[str] = (),
+    remove: Sequence[str] = (),
+    now: datetime,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Add and remove (normalised) tags; (added, removed): those that really changed."""
+    row = _conversation_row(conversation_id)
+    current = set(queries.conversation_tags(conversation_id))
+    added = tuple(t for t in add if t not in current)
+    removed = tuple(t for t in remove if t in current and t not in add)
+    if len(current) + len(added) - len(removed) > MAX_TAGS_PER_CONVERSATION:
+        raise InvalidInput(
+            "tags", f"a conversation has at most {MAX_TAGS_PER_CONVERSATION} tags"
+        )
+    for name in added:
+        Tag.insert(name=name).on_conflict_ignore().execute()
+        tag = Tag.get(Tag.name == name)
+        ConversationTag.insert(
+            conversation=conversation_id, tag=tag.id, created_at=now
+        ).on_conflict_ignore().execute()
+    if removed:
+        tag_ids = Tag.select(Tag.id).where(Tag.name.in_(removed))
+        ConversationTag.delete().where(
+            (ConversationTag.conversation == conversation_id)
+            & ConversationTag.tag.in_(tag_ids)
+        ).execute()
+    if added or removed:
+        row.updated_at = now
+        row.save()
+    return added, removed
+
+
+def add_note(
+    conversation_id: int, *, body: str, author_id: int | None, now: datetime
+) -> NoteRecord:
+    """Write an internal note on the conversation (never sent)."""
+    row = _conversation_row(conversation_id)
+    note = Note.create(
+        conversation=conversation_id,
+        author=author_id,
+        body=body,
+        created_at=now,
+        updated_at=now,
+    )
+    row.updated_at = now
+    row.save()
+    return NoteRecord(
+        id=note.id,
+        conversation_id=conversation_id,
+        author=_users({author_id}).get(author_id) if author_id is not None else None,
+        body=body,
+        created_at=now,
+    )
+
+
+def mark_read(
+    conversation_id: int,
+    *,
+    message_id: int | None,
+    user_id: int | None,
+    now: datetime,
+) -> tuple[int | None, int | None]:
+    """Move the read marker forward to `message_id` (the newest message when None);
+    (previous marker, marker now). It never moves back."""
+    _conversation_row(conversation_id)
+    if message_id is None:
+        newest = (
+            Message.select(fn.MAX(Message.id))
+            .where(Message.conversation == conversation_id)
+            .scalar()
+        )
+        if newest is None:
+            return None, None
+        message_id = int(newest)
+    else:
+        message = Message.get_or_none(Message.id == message_id)
+        if message is None or message.conversation_id != conversation_id:
+            raise InvalidInput(
+                "message_id",
+                f"message {message_id} is not in conversation {conversation_id}",
+            )
+    existing = ConversationRead.get_or_none(
+        ConversationRead.conversation == conversation_id
+    )
+    previous = existing.message_id if existing is not None else None
+    if previous is not None and previous >= message_id:
+        return previous, previous
+    ConversationRead.insert(
+        conversation=conversation_id, message_id=message_id, user=user_id, read_at=now
+    ).on_conflict(
+        conflict_target=[ConversationRead.conversation],
+        update={
+            ConversationRead.message_id: message_id,
+            ConversationRead.user: user_id,
+            ConversationRead.read_at: now,
+        },
+    ).execute()
+    return previous, message_id
+
+
+# ------------------------------------------------------------------ contacts
+
+
+def _contact_row(contact_id: int) -> Any:
+    row = Contact.get_or_none(Contact.id == contact_id)
+    if row is None:
+        raise NotFound("contact", contact_id)
+    return row
+
+
+def create_contact(
+    number: str,
+    *,
+    name: str | None,
+    attributes: JsonObject,
+    now: datetime,
+) -> ContactRecord:
+    """A new contact (number already E.164); Conflict when the number has one."""
+    if Contact.select().where(Contact.number == number).exists():
+        raise Conflict(f"a contact with number {number} exists")
+    row = Contact.create(
+        number=number,
+        kind=NumberKind.E164,
+        name=name,
+        attributes=policy.merge_attributes({}, attributes),
+        created_at=now,
+        updated_at=now,
+    )
+    return queries._contact(row)
+
+
+def update_contact(
+    contact_id: int,
+    *,
+    name: str | None,
+    clear_name: bool = False,
+    attributes: JsonObject | None,
+    now: datetime,
+) -> tuple[ContactRecord, ContactRecord]:
+    """Change a contact's name (None keeps it, unless `clear_name`) and attributes
+    (merged; a None value removes a key); (before, after)."""
+    row = _contact_row(contact_id)
+    before = queries._contact(row)
+    changes: dict[Any, Any] = {}
+    new_name = None if clear_name else (name if name is not None else row.name)
+    if new_name != row.name:
+        changes[Contact.name] = new_name
+    if attributes:
+        merged = policy.merge_attributes(row.attributes, attributes)
+        if merged != row.attributes:
+            changes[Contact.attributes] = merged
+    if not changes:
+        return before, before
+    changes[Contact.updated_at] = now
+    Contact.update(changes).where(Contact.id == contact_id).execute()
+    return before, queries._contact(Contact.get_by_id(contact_id))
+
+
+def delete_contact(contact_id: int) -> ContactRecord:
+    """Delete a contact who has no conversations (Conflict otherwise: history stays).
+
+    Their consent history is kept: it belongs to the number, and the law asks for it.
+    """
+    row = _contact_row(contact_id)
+    count = Conversation.select().where(Conversation.contact == contact_id).count()
+    if count:
+        raise Conflict(
+            f"contact {contact_id} has {count} conversation(s); a contact with history "
+            "cannot be deleted"
+        )
+    record = queries._contact(row)
+    row.delete_instance()
+    return record
+
+
+def contact_by_number(number: str) -> ContactRecord | None:
+    """The contact with exactly this number (E.164 or a sender's name), if any."""
+    return queries.find_contact(number)
+
+
+def list_contacts(
+    *, search: SearchTerms | None, after_id: int | None, limit: int
+) -> tuple[list[ContactRow], bool]:
+    """Contacts by id, `limit` after `after_id`, matching `search`; and whether more follow."""
+    query = Contact.select()
+    if search is not None:
+        condition = contact_search_condition(search)
+        if condition is None:
+            return [], False
+        query = query.where(condition)
+    if after_id is not None:
+        query = query.where(Contact.id > after_id)
+    rows = list(query.order_by(Contact.id).limit(limit + 1))
+    page = rows[:limit]
+    opted_out = _opted_out({row.number for row in page})
+    return (
+        [ContactRow(queries._contact(row), row.number in opted_out) for row in page],
+        len(rows) > limit,
+    )
+
+
+def import_contacts(
+    rows: Sequence[ContactInput], *, now: datetime, dry_run: bool = False
+) -> ImportBatch:
+    """Create or update contacts: a number already known is updated (its name when the
+    row has one, its attributes merged). A number twice in `rows` is created once, then
+    updated. A row whose `exact` number is not stored is a problem. With `dry_run`
+    nothing is written, but the answer is what would happen.
+    """
+    created = updated = unchanged = 0
+    problems: list[ImportProblem] = []
+    seen: dict[str, tuple[str | None, dict[str, JsonValue]]] = {}
+    for item in rows:
+        if item.number in seen:
+            exists = True
+            old_name, old_attributes = seen[item.number]
+        else:
+            row = Contact.get_or_none(Contact.number == item.number)
+            exists = row is not None
+            old_name = row.name if row is not None else None
+            old_attributes = dict(row.attributes) if row is not None else {}
+        if not exists and item.exact is not None:
+            problems.append(ImportProblem(item.row, "number", item.exact))
+            continue
+        name = item.name if item.name is not None else old_name
+        try:
+            attributes = policy.merge_attributes(old_attributes, item.attributes)
+        except InvalidInput as exc:
+            problems.append(ImportProblem(item.row, exc.field, exc.reason))
+            continue
+        changed = (name, attributes) != (old_name, old_attributes)
+        if not exists:
+            created += 1
+        elif changed:
+            updated += 1
+        else:
+            unchanged += 1
+        seen[item.number] = (name, attributes)
+        if dry_run:
+            continue
+        if not exists:
+            Contact.insert(
+                number=item.number,
+                kind=NumberKind.E164,
+                name=name,
+                attributes=attributes,
+                created_at=now,
+                updated_at=now,
+            ).execute()
+        elif changed:
+            Contact.update(name=name, attributes=attributes, updated_at=now).where(
+                Contact.number == item.number
+            ).execute()
+    return ImportBatch(created, updated, unchanged, tuple(problems))
+
+
+def export_contacts(*, after_id: int | None, limit: int) -> list[ContactRow]:
+    """A batch of contacts by id for the CSV export, with their opt-out state."""
+    rows, _ = list_contacts(search=None, after_id=after_id, limit=limit)
+    return rows
