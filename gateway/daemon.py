@@ -37,6 +37,7 @@ from gateway.inbound import InboundService
 from gateway.inbox.contacts import ContactsService
 from gateway.inbox.service import InboxService
 from gateway.logutil import mask_number
+from gateway.messages.service import MessageService
 from gateway.modems import ModemFleet
 from gateway.outbox.dispatcher import Dispatcher
 from gateway.outbox.service import OutboundService
@@ -199,6 +200,9 @@ class Daemon:
             auth=AuthService(store, settings.auth, clock=clock),
             audit=AuditLog(store, clock=clock),
             overview=OverviewService(store),
+            messages=MessageService(
+                store, default_region=settings.gateway.default_region
+            ),
             inbox=InboxService(store, bus, outbound, settings=settings, clock=clock),
         )
         self._log_summary()

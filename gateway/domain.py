@@ -62,6 +62,8 @@ class MessageOrigin(enum.StrEnum):
     API = "api"
     AUTOMATION = "automation"
     SYSTEM = "system"  # compliance confirmations, help text
+    # a modem test (Modems page, API): sent through that modem only, never failed over
+    TEST = "test"
 
 
 class PartStatus(enum.StrEnum):

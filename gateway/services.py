@@ -16,6 +16,7 @@ from gateway.events import EventBus
 from gateway.inbound import InboundService
 from gateway.inbox.contacts import ContactsService
 from gateway.inbox.service import InboxService
+from gateway.messages.service import MessageService
 from gateway.modems import ModemFleet
 from gateway.outbox.dispatcher import Dispatcher
 from gateway.outbox.service import OutboundService
@@ -36,3 +37,4 @@ class Services:
     audit: AuditLog
     overview: OverviewService  # modems with their queues, health, recent conversations
     inbox: InboxService  # conversation lists, threads, assign/status/tags/notes/reply
+    messages: MessageService  # messages of both directions, read by the API

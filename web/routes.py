@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from web.access import STATIC_ROUTE, Access
-from web.api import health, v1
+from web.api import docs, health, messages, modems, segments, v1
 from web.keys import ACCESS
 from web.ui import admin, pages, session
 
@@ -47,8 +47,15 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/audit", admin.audit, "audit", Access.ADMIN),
     # JSON
     Route("GET", "/healthz", health.healthz, "healthz", Access.PUBLIC),
+    Route("GET", "/api/v1/openapi.json", docs.openapi, "api.openapi", Access.PUBLIC),
     Route("GET", "/api/v1/me", v1.me, "api.me", Access.USER),
-    Route("GET", "/api/v1/modems", v1.modems, "api.modems", Access.USER),
+    Route("POST", "/api/v1/messages", messages.send, "api.messages.send", Access.USER),
+    Route("GET", "/api/v1/messages", messages.list_messages, "api.messages", Access.USER),
+    Route("GET", "/api/v1/messages/{id}", messages.get, "api.message", Access.USER),
+    Route("POST", "/api/v1/segments", segments.count, "api.segments", Access.USER),
+    Route("GET", "/api/v1/modems", modems.list_modems, "api.modems", Access.USER),
+    Route("GET", "/api/v1/modems/{name}", modems.get, "api.modem", Access.USER),
+    Route("POST", "/api/v1/modems/{name}/test", modems.send_test, "api.modem.test", Access.USER),
     Route("GET", "/api/v1/users", v1.users, "api.users", Access.ADMIN),
     Route("GET", "/api/v1/users/{id}", v1.user, "api.user", Access.ADMIN),
     Route("GET", "/api/v1/audit", v1.audit, "api.audit", Access.ADMIN),

@@ -3,7 +3,7 @@ with InvalidInput naming the field (which the error middleware turns into a 400)
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -64,12 +64,15 @@ async def form_fields(request: web.Request) -> dict[str, str]:
 
 
 def when(value: datetime | None) -> str | None:
-    """A time as JSON: ISO 8601 in UTC."""
-    return None if value is None else value.isoformat()
+    """A time as JSON: ISO 8601 in UTC, with "Z" (2026-03-01T09:00:00Z)."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def user_out(user: UserRecord) -> JsonDict:
     return {
+        "object": "user",
         "id": user.id,
         "username": user.username,
         "display_name": user.display_name,
@@ -82,6 +85,7 @@ def user_out(user: UserRecord) -> JsonDict:
 
 def identity_out(identity: Identity) -> JsonDict:
     return {
+        "object": "identity",
         "user": user_out(identity.user),
         "method": identity.method.value,
         "actor": identity.actor,
@@ -90,6 +94,7 @@ def identity_out(identity: Identity) -> JsonDict:
 
 def token_out(token: TokenRecord) -> JsonDict:
     return {
+        "object": "token",
         "id": token.id,
         "name": token.name,
         "prefix": token.prefix,
@@ -102,6 +107,7 @@ def token_out(token: TokenRecord) -> JsonDict:
 
 def modem_out(modem: ModemView) -> JsonDict:
     return {
+        "object": "modem",
         "name": modem.name,
         "state": modem.state,
         "signal_dbm": modem.signal_dbm,
@@ -117,6 +123,7 @@ def modem_out(modem: ModemView) -> JsonDict:
 
 def audit_out(event: AuditRecord) -> JsonDict:
     return {
+        "object": "audit_event",
         "id": event.id,
         "actor": event.actor,
         "action": event.action,

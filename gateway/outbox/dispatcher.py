@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING
 
 from gateway import events
 from gateway.config import Settings
-from gateway.domain import ClaimedPart, MessageRecord, PartOutcome, utcnow
+from gateway.domain import (
+    ClaimedPart,
+    MessageOrigin,
+    MessageRecord,
+    PartOutcome,
+    utcnow,
+)
 from gateway.errors import Conflict
 from gateway.logutil import mask_number
 from gateway.outbox.choice import failover_target
@@ -386,7 +392,11 @@ class Dispatcher:
             retry_at = decision.retry_at
             if retry_at is None:
                 error = f"{failure.error}; {decision.reason}"
-            elif self._settings.outbound.failover and part.seq == 1:
+            elif (
+                self._settings.outbound.failover
+                and part.seq == 1
+                and message.origin is not MessageOrigin.TEST  # a test names its modem
+            ):
                 # only while no part left: the phone joins parts from one sender only
                 depths = await self.store.run(queries.outbound_queue_depths)
                 target = failover_target(sender.name, self.healthy(), depths)

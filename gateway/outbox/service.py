@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 MAX_IDEMPOTENCY_KEY_CHARS = 200
+# The text of a modem test when the caller gives none.
+TEST_MESSAGE = "Test message from smsgw, sent through modem {modem}."
 # a concatenation reference for checking that a draft encodes; the real one is allocated
 # when the message is committed
 _PROBE_CONCAT_REF = 0
@@ -60,6 +62,20 @@ class Draft:
     body: str
     parts: int
     encoding: Encoding
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentCount:
+    """What a draft costs on the air (the composer's live counter), and whether it may go."""
+
+    encoding: str  # "gsm7" or "ucs2"
+    parts: int
+    units: int  # septets (GSM-7, extension characters count 2) or UTF-16 code units
+    units_per_part: int
+    units_left: int  # left in the last part before another part is needed
+    non_gsm_chars: tuple[str, ...]  # the characters that forced UCS-2
+    max_parts: int  # [outbound] max_parts: more parts than this are refused
+    sendable: bool  # not blank and within max_parts
 
 
 def prepare(to: str, body: str, *, region: str, max_parts: int) -> Draft:
@@ -140,6 +156,20 @@ class OutboundService:
         """`measure` with this box's part limit."""
         return measure(body, max_parts=self._max_parts)
 
+    def count(self, text: str) -> SegmentCount:
+        """The live counter of a draft: encoding, parts and units left; never refuses."""
+        info = segment_info(text)
+        return SegmentCount(
+            encoding=info.encoding.value,
+            parts=info.parts,
+            units=info.units,
+            units_per_part=info.units_per_part,
+            units_left=info.units_left,
+            non_gsm_chars=info.non_gsm_chars,
+            max_parts=self._max_parts,
+            sendable=bool(text.strip()) and info.parts <= self._max_parts,
+        )
+
     async def send(
         self,
         to: str,
@@ -157,6 +187,32 @@ class OutboundService:
         reused for another text) or NotFound (no such conversation). The same
         idempotency key again returns the first message and queues nothing.
         """
+        enqueued = await self.queue(
+            to,
+            body,
+            context=context,
+            idempotency_key=idempotency_key,
+            origin=origin,
+            conversation_id=conversation_id,
+            user=user,
+        )
+        return enqueued.message
+
+    async def queue(
+        self,
+        to: str,
+        body: str,
+        *,
+        context: JsonObject | None = None,
+        idempotency_key: str | None = None,
+        origin: MessageOrigin = MessageOrigin.API,
+        conversation_id: int | None = None,
+        user: int | None = None,
+        pin: str | None = None,
+    ) -> Enqueued:
+        """`send`, answering with the parts and whether this call queued the message
+        (`created` False: the idempotency key was known). `pin` sends through that modem
+        only (origin TEST: never failed over, never rescued); NotFound if it is unknown."""
         draft = self.prepare(to, body)
         if idempotency_key is not None and not (
             0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY_CHARS
@@ -171,14 +227,22 @@ class OutboundService:
             draft,
             now=self._clock(),
             healthy=healthy,
-            origin=origin,
+            origin=MessageOrigin.TEST if pin is not None else origin,
             context=context,
             idempotency_key=idempotency_key,
             conversation_id=conversation_id,
             user_id=user,
+            pin=pin,
         )
         self.announce(enqueued)
-        return enqueued.message
+        return enqueued
+
+    async def send_test(
+        self, modem: str, to: str, body: str | None = None, *, user: int | None = None
+    ) -> Enqueued:
+        """Queue a test text through `modem` only (TEST_MESSAGE when `body` is None)."""
+        text = TEST_MESSAGE.format(modem=modem) if body is None else body
+        return await self.queue(to, text, user=user, pin=modem)
 
     def enqueue_in_unit(
         self,
@@ -192,14 +256,19 @@ class OutboundService:
         conversation_id: int | None = None,
         user_id: int | None = None,
         consent_exempt: bool = False,
+        pin: str | None = None,
     ) -> Enqueued:
         """Runs ON THE DB THREAD, inside a unit: choose the modem and commit the message.
 
-        Raises OptedOut unless `consent_exempt` (only the opt-out confirmation is).
+        Raises OptedOut unless `consent_exempt` (only the opt-out confirmation is), and
+        NotFound when `pin` names a modem the daemon never recorded.
         """
-        ready = _ready_in_table() if healthy is None else healthy
-        sticky = queries.sticky_modem(draft.number, conversation_id)
-        modem = choose_modem(sticky, ready, queries.outbound_queue_depths())
+        if pin is not None:
+            modem: str | None = queries.get_modem(pin).name
+        else:
+            ready = _ready_in_table() if healthy is None else healthy
+            sticky = queries.sticky_modem(draft.number, conversation_id)
+            modem = choose_modem(sticky, ready, queries.outbound_queue_depths())
         return queries.enqueue_outbound(
             number=draft.number,
             body=draft.body,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 
+from gateway.domain import ModemRecord
 from gateway.errors import InvalidInput
 from gateway.overview.records import ConversationRow, Health, ModemView
 from gateway.storage import overview_queries, queries
@@ -27,21 +29,13 @@ class OverviewService:
         """Every modem the daemon knows, by name, with its queued parts."""
         records = await self._store.run(queries.list_modems)
         depths = await self._store.run(queries.outbound_queue_depths)
-        return [
-            ModemView(
-                name=m.name,
-                state=m.state,
-                signal_dbm=m.signal_dbm,
-                operator=m.operator,
-                registration=m.registration,
-                own_number=m.own_number,
-                model=m.model,
-                queue_depth=depths.get(m.name, 0),
-                last_error=m.last_error,
-                updated_at=m.updated_at,
-            )
-            for m in records
-        ]
+        return [_view(m, depths) for m in records]
+
+    async def modem(self, name: str) -> ModemView:
+        """One modem with its queued parts; NotFound if the daemon never recorded it."""
+        record = await self._store.run(queries.get_modem, name)
+        depths = await self._store.run(queries.outbound_queue_depths)
+        return _view(record, depths)
 
     async def health(self) -> Health:
         """Whether the store answers in time, and each modem's state; never raises."""
@@ -65,3 +59,18 @@ class OverviewService:
                 "limit", f"{limit} is not between 1 and {MAX_CONVERSATIONS}"
             )
         return await self._store.run(overview_queries.recent_conversations, limit=limit)
+
+
+def _view(modem: ModemRecord, depths: Mapping[str | None, int]) -> ModemView:
+    return ModemView(
+        name=modem.name,
+        state=modem.state,
+        signal_dbm=modem.signal_dbm,
+        operator=modem.operator,
+        registration=modem.registration,
+        own_number=modem.own_number,
+        model=modem.model,
+        queue_depth=depths.get(modem.name, 0),
+        last_error=modem.last_error,
+        updated_at=modem.updated_at,
+    )

@@ -1294,13 +1294,14 @@ def reassign_outbound(
 def reassign_stranded(modems: Collection[str], *, now: datetime) -> list[MessageRecord]:
     """Release the messages waiting on `modems` (gone or failing) that none of whose parts
     left yet, so whichever modem is free first takes them; the others stay (their parts
-    must follow the first one)."""
+    must follow the first one), and so do modem tests (they are for that modem only)."""
     if not modems:
         return []
     waiting = Message.select().where(
         (Message.direction == Direction.OUTBOUND)
         & Message.modem.in_(list(modems))
         & (Message.status == MessageStatus.QUEUED)
+        & (Message.origin != MessageOrigin.TEST)
     )
     moved = []
     for message in waiting:

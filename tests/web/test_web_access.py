@@ -14,8 +14,9 @@ from gateway.services import Services
 from web.access import Access
 from web.keys import ACCESS
 
-# Changing this set is a security decision: review it as one.
-PUBLIC = {"login", "login.submit", "healthz", "static"}
+# Changing this set is a security decision: review it as one. The OpenAPI document is
+# public: it is documentation, and says nothing a caller could not learn by calling.
+PUBLIC = {"login", "login.submit", "healthz", "static", "api.openapi"}
 
 
 def _path(route: web.AbstractRoute) -> str:

@@ -67,7 +67,9 @@ async def test_the_modems_page_shows_state_signal_operator_queue_and_error(
     ):
         assert text in page
     response = await client.get("/api/v1/modems")
-    data = (await response.json())["data"]
+    listed = await response.json()
+    assert (listed["object"], listed["has_more"]) == ("list", False)
+    data = listed["data"]
     assert [(m["name"], m["state"], m["queue_depth"]) for m in data] == [
         ("usb0", "ready", 0),
         ("usb1", "sim_locked", 0),
@@ -202,10 +204,10 @@ async def test_the_api_says_who_is_calling(
         "/api/v1/me", headers={"Authorization": f"Bearer {token.token}"}
     )
     body = await response.json()
-    assert body["ok"] is True
-    assert body["data"]["user"]["username"] == "agent"
-    assert body["data"]["method"] == "token"
-    assert body["data"]["actor"] == f"token:crm#{token.record.id}"
+    assert body["object"] == "identity"
+    assert body["user"]["username"] == "agent"
+    assert body["method"] == "token"
+    assert body["actor"] == f"token:crm#{token.record.id}"
     await sign_in(client, "admin")
     body = await (await client.get("/api/v1/me")).json()
-    assert (body["data"]["method"], body["data"]["actor"]) == ("session", "user:admin")
+    assert (body["method"], body["actor"]) == ("session", "user:admin")

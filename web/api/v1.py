@@ -1,49 +1,33 @@
-"""REST API v1: who am I, modems, users and the audit log (JSON; one error shape)."""
+"""REST API v1: who am I, users and the audit log (JSON; one error shape)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.auth.records import Identity
 from web import keys
-from web.schemas import (
-    audit_out,
-    identity_out,
-    modem_out,
-    path_int,
-    query_int,
-    user_out,
-)
-
-
-def _identity(request: web.Request) -> Identity:
-    identity = request[keys.IDENTITY]
-    if identity is None:  # only public routes lack one, and these are not public
-        raise web.HTTPUnauthorized
-    return identity
+from web.api.common import identity
+from web.api.objects import page, respond, whole_list
+from web.api.schemas import USER_ID, AuditList
+from web.schemas import audit_out, identity_out, user_out
 
 
 async def me(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True, "data": identity_out(_identity(request))})
-
-
-async def modems(request: web.Request) -> web.Response:
-    views = await request.app[keys.OVERVIEW].modems()
-    return web.json_response({"ok": True, "data": [modem_out(m) for m in views]})
+    return respond(identity_out(identity(request)))
 
 
 async def users(request: web.Request) -> web.Response:
     rows = await request.app[keys.AUTH].list_users()
-    return web.json_response({"ok": True, "data": [user_out(u) for u in rows]})
+    return respond(whole_list(rows, user_out))
 
 
 async def user(request: web.Request) -> web.Response:
-    found = await request.app[keys.AUTH].get_user(path_int(request, "id"))
-    return web.json_response({"ok": True, "data": user_out(found)})
+    found = await request.app[keys.AUTH].get_user(USER_ID.read(request))
+    return respond(user_out(found))
 
 
 async def audit(request: web.Request) -> web.Response:
-    limit = query_int(request, "limit", default=100, maximum=500) or 100
-    before = query_int(request, "before", default=None)
-    rows = await request.app[keys.AUDIT].list(limit=limit, before_id=before)
-    return web.json_response({"ok": True, "data": [audit_out(e) for e in rows]})
+    listing = AuditList.parse(request.query)
+    rows = await request.app[keys.AUDIT].list(
+        limit=listing.limit + 1, before_id=listing.before_id
+    )
+    return respond(page(rows, listing.limit, audit_out, listing.cursor_after))
