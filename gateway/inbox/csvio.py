@@ -50,21 +50,20 @@ class CsvContact:
 # ------------------------------------------------------------------ export
 
 
+def _guarded(text: str) -> bool:
+    # any run of quotes, then what a spreadsheet reads as the start of a formula
+    return text.lstrip("'").startswith(FORMULA_STARTS)
+
+
 def safe_cell(text: str) -> str:
-    """A cell no spreadsheet runs as a formula: '=1+1' -> "'=1+1"."""
-    if text.startswith(FORMULA_STARTS) or (
-        text.startswith("'") and text[1:].startswith(FORMULA_STARTS)
-    ):
-        return "'" + text
-    return text
+    """A cell no spreadsheet runs as a formula: '=1+1' -> "'=1+1" (and "'=1" -> "''=1",
+    so that `unsafe_cell` can always take exactly one quote off)."""
+    return "'" + text if _guarded(text) else text
 
 
 def unsafe_cell(text: str) -> str:
     """The value `safe_cell` guarded: "'=1+1" -> '=1+1' (other text is left alone)."""
-    if text.startswith("'") and (
-        text[1:].startswith(FORMULA_STARTS)
-        or (text[1:].startswith("'") and text[2:].startswith(FORMULA_STARTS))
-    ):
+    if text.startswith("'") and _guarded(text):
         return text[1:]
     return text
 

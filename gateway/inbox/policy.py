@@ -122,7 +122,7 @@ def search_terms(text: str | None, *, number: str | None = None) -> SearchTerms 
         return None
     if len(cleaned) > MAX_SEARCH_CHARS:
         raise InvalidInput("search", f"at most {MAX_SEARCH_CHARS} characters")
-    if any(unicodedata.category(c) == "Cc" for c in cleaned):
+    if any(unicodedata.category(c) == "Cc" and not c.isspace() for c in cleaned):
         raise InvalidInput("search", "control characters are not searchable")
     # A term without a letter or digit ('*', '"', '-') matches nothing: drop it.
     words = tuple(w for w in cleaned.split() if any(c.isalnum() for c in w))[

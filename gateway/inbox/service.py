@@ -428,6 +428,21 @@ class InboxService:
         there (OptedOut) exactly as for any other send. The same `idempotency_key` again
         returns the first message and queues nothing.
         """
+        enqueued = await self.queue_reply(
+            conversation_id, body, actor=actor, idempotency_key=idempotency_key
+        )
+        return enqueued.message
+
+    async def queue_reply(
+        self,
+        conversation_id: int,
+        body: str,
+        *,
+        actor: Actor | Identity,
+        idempotency_key: str | None = None,
+    ) -> Enqueued:
+        """`reply`, answering with the parts and whether this call queued the message
+        (`created` False: the idempotency key was known)."""
         cid = policy.check_id(conversation_id, "conversation_id")
         if not isinstance(body, str):
             raise InvalidInput("body", "text is required")
@@ -453,7 +468,7 @@ class InboxService:
             self._clock(),
         )
         self._outbound.announce(enqueued)
-        return enqueued.message
+        return enqueued
 
     def _reply_unit(
         self,

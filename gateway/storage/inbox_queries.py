@@ -15,7 +15,11 @@ PostgreSQL twin is a tsvector column with a GIN index and the same three functio
 
 from __future__ import annotations
 
+import functools
 import logging
+import operator
+import re
+import unicodedata
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
@@ -72,10 +76,15 @@ from gateway.storage.models import (
 
 _LOGGER = logging.getLogger(__name__)
 
-# A search matching at most this many conversations is answered by fetching those and
-# sorting them; more, and the list is walked in activity order testing each row instead
-# (the first page of a common word is then found near the top).
+# Search strategy (see _search_condition). At most this many message hits are answered
+# by listing their conversations; more, and the density of the newest hits decides.
 SEARCH_SMALL_RESULT = 2000
+# From this share of messages matching, the list is walked in activity order asking the
+# index about each conversation's messages (a page is found within a few hundred rows);
+# below it, every hit is mapped to its conversation first.
+SEARCH_DENSE_SHARE = 0.04
+# A word prefix standing for at most this many indexed words is searched as those words.
+SEARCH_PREFIX_WORDS = 16
 MAX_TAGS_PER_CONVERSATION = 30
 PROFILE_CONVERSATIONS = 10
 PROFILE_CONSENT_EVENTS = 20
@@ -84,10 +93,17 @@ PROFILE_CONSENT_EVENTS = 20
 # ------------------------------------------------------------------ SQLite FTS5
 #
 # messages_fts: an external-content FTS5 index of messages.body (unicode61, diacritics
-# folded), kept in sync by triggers on messages; terms match as word prefixes.
-# contacts_fts: a trigram index of each contact's name, number and attribute values,
-# kept in sync by triggers on contacts; terms of 3+ characters match anywhere ("0123"
-# finds +447700900123, "ali" finds Natalie). Both are created by migration step 4.
+# folded), kept in sync by triggers on messages; every term matches as a word prefix.
+# messages_fts_terms (fts5vocab) lists its words, so a prefix is searched as the exact
+# words it stands for. contacts_fts: a trigram index of each contact's name, number and
+# attribute values, kept in sync by triggers on contacts; terms of 3+ characters match
+# anywhere ("0123" finds +447700900123, "ali" finds Natalie). Migration steps 5 and 6.
+#
+# The PostgreSQL twin (issue 8): a tsvector column on messages with a GIN index and
+# prefix queries (to_tsquery('simple', 'word:*')), pg_trgm over contacts; the three
+# strategies of _search_condition stay as they are.
+
+_WORD_CHARS = re.compile(r"[^\W_]+")
 
 
 def _phrase(word: str, *, prefix: bool) -> str:
@@ -111,55 +127,135 @@ def contact_match(terms: SearchTerms) -> str | None:
     return " ".join(_phrase(w, prefix=False) for w in words)
 
 
+def _tokens(word: str) -> list[str]:
+    """The words unicode61 (remove_diacritics 2) makes of `word`, near enough to look
+    them up in messages_fts_terms; FTS5 tokenizes the query itself anyway."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _WORD_CHARS.findall(folded)
+
+
+def _expanded_term(word: str) -> str:
+    """One term of the message query, its prefix turned into the indexed words it
+    stands for when they are few: ("order" OR "orders") instead of "order"*."""
+    tokens = _tokens(word)
+    if not tokens:
+        return _phrase(word, prefix=True)
+    *head, last = tokens
+    rows = queries_db().execute_sql(
+        "SELECT term FROM messages_fts_terms WHERE term >= ? AND term < ? LIMIT ?",
+        [last, last + "\U0010ffff", SEARCH_PREFIX_WORDS + 1],
+    )
+    words = [str(term) for (term,) in rows.fetchall()]
+    if not words or len(words) > SEARCH_PREFIX_WORDS:
+        return _phrase(word, prefix=True)
+    phrases = [_phrase(" ".join([*head, w]), prefix=False) for w in words]
+    return phrases[0] if len(phrases) == 1 else "(" + " OR ".join(phrases) + ")"
+
+
 def _enclosed(sql: str, params: Sequence[object]) -> Any:
     return EnclosedNodeList([SQL(sql, list(params))])
 
 
-_MESSAGE_HITS = "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?"
+# The conversations of message hits, through the narrow (id, conversation_id) index: the
+# planner would otherwise read each whole message row.
+_CONVERSATIONS_OF_HITS = (
+    "SELECT conversation_id FROM messages INDEXED BY messages_id_conversation_id "
+    "WHERE id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)"
+)
 _CONTACT_HITS = "SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?"
 
 
-def _search_branches(terms: SearchTerms) -> list[tuple[str, list[object]]]:
-    branches: list[tuple[str, list[object]]] = []
-    message_query = message_match(terms)
-    if message_query is not None:
-        branches.append(
-            (
-                f"SELECT conversation_id FROM messages WHERE id IN ({_MESSAGE_HITS})",
-                [message_query],
-            )
+def _message_condition(query: str) -> tuple[Any | None, list[int]]:
+    """(a condition for many hits, or None) and (the conversations of few hits)."""
+    db = queries_db()
+    newest = [
+        int(rowid)
+        for (rowid,) in db.execute_sql(
+            "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? "
+            "ORDER BY rowid DESC LIMIT ?",
+            [query, SEARCH_SMALL_RESULT + 1],
+        ).fetchall()
+    ]
+    if len(newest) <= SEARCH_SMALL_RESULT:
+        if not newest:
+            return None, []
+        rows = db.execute_sql(
+            "SELECT DISTINCT conversation_id FROM messages INDEXED BY "
+            f"messages_id_conversation_id WHERE id IN ({','.join('?' * len(newest))})",
+            newest,
+        ).fetchall()
+        return None, [int(cid) for (cid,) in rows]
+    # Message ids grow with time, so the newest hits tell how dense the word is.
+    top = int(db.execute_sql("SELECT max(id) FROM messages").fetchone()[0])
+    share = len(newest) / max(1, top - newest[-1] + 1)
+    if share >= SEARCH_DENSE_SHARE:
+        probe = Message.alias("probe")
+        return (
+            fn.EXISTS(
+                probe.select(SQL("1")).where(
+                    (probe.conversation == Conversation.id)
+                    & SQL(
+                        "EXISTS (SELECT 1 FROM messages_fts WHERE messages_fts MATCH ? "
+                        'AND rowid = "probe"."id")',
+                        [query],
+                    )
+                )
+            ),
+            [],
         )
-    contact_query = contact_match(terms)
-    if contact_query is not None:
-        branches.append(
-            (
-                f"SELECT id FROM conversations WHERE contact_id IN ({_CONTACT_HITS})",
-                [contact_query],
-            )
-        )
-    if terms.number is not None:
-        branches.append(
-            ("SELECT id FROM conversations WHERE number = ?", [terms.number])
-        )
-    return branches
+    return Conversation.id.in_(_enclosed(_CONVERSATIONS_OF_HITS, [query])), []
 
 
 def _search_condition(terms: SearchTerms) -> Any | None:
-    """A condition on conversations for a search; None when nothing can match."""
-    branches = _search_branches(terms)
-    if not branches:
+    """A condition on conversations for a search; None when nothing can match.
+
+    Three strategies, chosen per search: few hits (a rare word) - their conversations
+    by id, then sorted; many and dense (a word in more than SEARCH_DENSE_SHARE of the
+    messages) - the list walked in activity order, each conversation's messages checked
+    against the index, so a page is found near the top; many but sparse - every hit
+    mapped to its conversation, then the list walked against that set.
+    """
+    conditions: list[Any] = []
+    ids: set[int] = set()
+    if terms.words:
+        query = " ".join(_expanded_term(w) for w in terms.words)
+        condition, few = _message_condition(query)
+        if condition is not None:
+            conditions.append(condition)
+        ids.update(few)
+    contact_query = contact_match(terms)
+    if contact_query is not None:
+        contacts = [
+            int(rowid)
+            for (rowid,) in queries_db()
+            .execute_sql(
+                f"{_CONTACT_HITS} LIMIT ?", [contact_query, SEARCH_SMALL_RESULT + 1]
+            )
+            .fetchall()
+        ]
+        if len(contacts) > SEARCH_SMALL_RESULT:
+            hits = _enclosed(_CONTACT_HITS, [contact_query])
+            conditions.append(Conversation.contact.in_(hits))
+        elif contacts:
+            ids.update(
+                row.id
+                for row in Conversation.select(Conversation.id).where(
+                    Conversation.contact.in_(contacts)
+                )
+            )
+    if terms.number is not None:
+        ids.update(
+            row.id
+            for row in Conversation.select(Conversation.id).where(
+                Conversation.number == terms.number
+            )
+        )
+    if ids:
+        conditions.append(Conversation.id.in_(sorted(ids)))
+    if not conditions:
         return None
-    params: list[object] = []
-    for _, branch_params in branches:
-        params.extend(branch_params)
-    sql = " UNION ".join(sql for sql, _ in branches)
-    small = queries_db().execute_sql(
-        f"SELECT * FROM ({sql}) LIMIT ?", [*params, SEARCH_SMALL_RESULT + 1]
-    )
-    ids = [int(row[0]) for row in small.fetchall()]
-    if len(ids) <= SEARCH_SMALL_RESULT:
-        return Conversation.id.in_(ids) if ids else None
-    return Conversation.id.in_(_enclosed(sql, params))
+    return functools.reduce(operator.or_, conditions)
 
 
 def contact_search_condition(terms: SearchTerms) -> Any | None:
