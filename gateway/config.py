@@ -395,6 +395,12 @@ SECTIONS: tuple[Section, ...] = (
         "they get. Free-text opt-out wording is flagged for an agent, never applied.",
     ),
     Section(
+        "webhooks",
+        "The webhook relay: how events reach the endpoints set up on the Webhooks page "
+        "or through the API (retries, dead letters and replay: the README's Webhooks "
+        "section).",
+    ),
+    Section(
         "simulator",
         "The embedded simulated modem and its phones: it runs when no [modem:NAME] section "
         "is enabled, so a fresh box works with no hardware. Its control API plays the "
@@ -681,6 +687,65 @@ SETTINGS: tuple[Setting, ...] = (
         "Reply STOP to unsubscribe.",
         "Sent in answer to a help keyword; empty sends none.",
     ),
+    # [webhooks]
+    Setting(
+        "webhooks",
+        "timeout_s",
+        Duration(1.0, 300.0),
+        10.0,
+        "How long a receiver has to answer a request. No answer in time is a failure and "
+        "is retried (the receiver may have acted on it: the webhook-id header lets it "
+        "drop the repeat).",
+    ),
+    Setting(
+        "webhooks",
+        "concurrency",
+        Integer(1, 64),
+        4,
+        "Requests in flight at once, over all endpoints. The events of one conversation "
+        "go one at a time and in order whatever this is.",
+    ),
+    Setting(
+        "webhooks",
+        "retry_base_s",
+        Duration(1.0),
+        10.0,
+        "Wait before the first retry of a failed delivery; it doubles with each attempt "
+        "(with random jitter, so receivers coming back are not stampeded).",
+    ),
+    Setting(
+        "webhooks",
+        "retry_max_s",
+        Duration(1.0),
+        3600.0,
+        "Longest wait between two attempts: a receiver that comes back gets its backlog "
+        "within this time.",
+    ),
+    Setting(
+        "webhooks",
+        "max_age_s",
+        Duration(60.0, 90 * 86400.0),
+        3 * 86400.0,
+        "A delivery still failing this long after it was queued (or replayed) is "
+        "dead-lettered: kept with its attempts, never retried, replayable.",
+    ),
+    Setting(
+        "webhooks",
+        "max_rejected_attempts",
+        Integer(1, 100),
+        5,
+        "Attempts a receiver may refuse with a 4xx status (other than 408, 409, 425 and "
+        "429, which are retried like 5xx) before that delivery is dead-lettered, so an "
+        "event it will not take does not hold up the rest of its conversation.",
+    ),
+    Setting(
+        "webhooks",
+        "retention_s",
+        Duration(86400.0, 3650 * 86400.0),
+        30 * 86400.0,
+        "Delivered and dead deliveries, their attempts and their events are deleted "
+        "this long after they ended.",
+    ),
     # [simulator]
     Setting(
         "simulator",
@@ -855,6 +920,17 @@ class ComplianceSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookSettings:
+    timeout_s: float
+    concurrency: int
+    retry_base_s: float
+    retry_max_s: float
+    max_age_s: float
+    max_rejected_attempts: int
+    retention_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class SimulatorSettings:
     enabled: bool  # "auto" resolved against the modem sections
     number: str
@@ -887,6 +963,7 @@ class Settings:
     compliance: ComplianceSettings
     simulator: SimulatorSettings
     modems: tuple[ModemSettings, ...]
+    webhooks: WebhookSettings
     source: str  # the file these came from, for messages
 
     @property
@@ -902,6 +979,7 @@ SECTION_TYPES: Mapping[str, type[Any]] = {
     "inbound": InboundSettings,
     "outbound": OutboundSettings,
     "compliance": ComplianceSettings,
+    "webhooks": WebhookSettings,
     "simulator": SimulatorSettings,
     "modem": ModemSettings,
 }
@@ -1108,6 +1186,7 @@ def _build(
     inbound = InboundSettings(**raw["inbound"])
     outbound = OutboundSettings(**raw["outbound"])
     compliance = ComplianceSettings(**raw["compliance"])
+    webhooks = WebhookSettings(**raw["webhooks"])
 
     modems = tuple(
         ModemSettings(
@@ -1137,6 +1216,15 @@ def _build(
                 "retry_max_s",
                 _render_seconds(outbound.retry_max_s),
                 f"at least retry_base_s ({_render_seconds(outbound.retry_base_s)})",
+            )
+        )
+    if webhooks.retry_max_s < webhooks.retry_base_s:
+        problems.append(
+            ConfigProblem(
+                "webhooks",
+                "retry_max_s",
+                _render_seconds(webhooks.retry_max_s),
+                f"at least retry_base_s ({_render_seconds(webhooks.retry_base_s)})",
             )
         )
     problems += _duplicates(modems, "port", lambda m: m.port)
@@ -1180,6 +1268,7 @@ def _build(
         compliance=compliance,
         simulator=simulator,
         modems=modems,
+        webhooks=webhooks,
         source=source,
     )
 

@@ -2,11 +2,12 @@
 serves until SIGTERM/SIGINT, and stops it in the reverse order.
 
 Start: store (migrations) -> simulator (when no modem is configured) -> modems -> inbound
--> dispatcher (which first settles sends a crash interrupted) -> the web server (when
-[web] enabled) -> READY=1 to systemd.
-Stop: STOPPING=1 -> the web server -> the dispatcher stops claiming and lets an AT+CMGS
-under way finish (bounded) -> inbound commits what it has queued (and releases it on the
-modems) -> modems' ports closed -> simulator -> store. A SIGKILL at any point is safe as
+-> dispatcher (which first settles sends a crash interrupted) -> webhook relay -> the web
+server (when [web] enabled) -> READY=1 to systemd.
+Stop: STOPPING=1 -> the web server -> the webhook relay (requests under way get a bounded
+time) -> the dispatcher stops claiming and lets an AT+CMGS under way finish (bounded) ->
+inbound commits what it has queued (and releases it on the modems) -> modems' ports closed
+-> simulator -> store. A SIGKILL at any point is safe as
 well: every step is committed before it is acknowledged, so a restart picks up where the
 process died.
 """
@@ -45,6 +46,8 @@ from gateway.overview.service import OverviewService
 from gateway.services import Services
 from gateway.simulator import SIM_MODEM_NAME, EmbeddedSimulator
 from gateway.storage.db import Store, open_database
+from gateway.webhooks.relay import WebhookRelay
+from gateway.webhooks.service import WebhookService
 from modem.driver import Modem, ModemOptions
 from modem.trace import TRACE
 from modem.transport import PortOpener, url_opener
@@ -185,6 +188,9 @@ class Daemon:
         self._stack.push_async_callback(inbound.stop)
         await dispatcher.start()
         self._stack.push_async_callback(dispatcher.stop)
+        relay = WebhookRelay(store, bus, settings.webhooks, clock=clock)
+        await relay.start()
+        self._stack.push_async_callback(relay.stop)
 
         self.services = Services(
             settings=settings,
@@ -200,6 +206,9 @@ class Daemon:
             auth=AuthService(store, settings.auth, clock=clock),
             audit=AuditLog(store, clock=clock),
             overview=OverviewService(store),
+            webhooks=WebhookService(
+                store, settings.webhooks, clock=clock, wake=relay.wake
+            ),
             messages=MessageService(
                 store, default_region=settings.gateway.default_region
             ),

@@ -21,6 +21,7 @@ from gateway.modems import ModemFleet
 from gateway.outbox.dispatcher import Dispatcher
 from gateway.outbox.service import OutboundService
 from gateway.overview.service import OverviewService
+from gateway.webhooks.service import WebhookService
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,5 +37,6 @@ class Services:
     auth: AuthService  # users, sessions, API tokens
     audit: AuditLog
     overview: OverviewService  # modems with their queues, health, recent conversations
-    inbox: InboxService  # conversation lists, threads, assign/status/tags/notes/reply
+    webhooks: WebhookService  # endpoints, deliveries, replay, test events
     messages: MessageService  # messages of both directions, read by the API
+    inbox: InboxService  # conversation lists, threads, assign/status/tags/notes/reply

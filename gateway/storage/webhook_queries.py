@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import datetime
+from collections.abc import Collection
+from datetime import datetime, timedelta
 from typing import Any
+
+from peewee import JOIN, SQL, fn
 
 from gateway.domain import (
     ConsentRecord,
@@ -24,15 +27,29 @@ from gateway.domain import (
     MessageStatus,
     WebhookStatus,
 )
+from gateway.errors import Conflict, NotFound
 from gateway.storage.models import (
+    AuditEvent,
     Contact,
     Conversation,
+    WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
 )
-from gateway.webhooks import payloads
+from gateway.webhooks import payloads, policy
 from gateway.webhooks.payloads import EventType
+from gateway.webhooks.records import (
+    AttemptRecord,
+    AttemptResult,
+    ClaimedDelivery,
+    DeliveryDetail,
+    DeliveryFilter,
+    DeliveryRecord,
+    EndpointRecord,
+    EndpointSecret,
+    Housekept,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -234,3 +251,550 @@ def consent_changed(
         conversation_id=conversation_id,
         now=now,
     )
+
+
+# ------------------------------------------------------------------ records
+
+SECRET_HINT_CHARS = 10  # "whsec_AbCd"
+RESPONSE_CHARS = 500  # of a receiver's answer, kept on its attempt row
+PRUNE_BATCH = 500
+
+
+def _endpoint(row: Any) -> EndpointRecord:
+    return EndpointRecord(
+        id=row.id,
+        url=row.url,
+        description=row.description,
+        kind=row.kind,
+        events=tuple(row.events),
+        active=bool(row.active),
+        disabled_reason=row.disabled_reason,
+        secret_hint=row.secret[:SECRET_HINT_CHARS] + "\u2026",
+        rotating_until=row.previous_secret_until,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _delivery(row: Any, event: Any) -> DeliveryRecord:
+    return DeliveryRecord(
+        id=row.id,
+        endpoint_id=row.endpoint_id,
+        event_id=event.event_id,
+        event_type=row.event_type,
+        conversation_id=event.conversation_id,
+        status=row.status,
+        attempts=row.attempts,
+        next_attempt_at=row.next_attempt_at,
+        queued_at=row.queued_at,
+        last_attempt_at=row.last_attempt_at,
+        last_status_code=row.last_status_code,
+        last_error=row.last_error,
+        replays=row.replays,
+        created_at=row.created_at,
+        delivered_at=row.delivered_at,
+        dead_at=row.dead_at,
+    )
+
+
+def _attempt(row: Any) -> AttemptRecord:
+    return AttemptRecord(
+        id=row.id,
+        delivery_id=row.delivery_id,
+        attempt=row.attempt,
+        at=row.at,
+        status_code=row.status_code,
+        error=row.error,
+        response=row.response,
+        duration_ms=row.duration_ms,
+        outcome=row.outcome,
+    )
+
+
+def _audit(actor: str, action: str, subject: str, now: datetime, **detail: Any) -> None:
+    AuditEvent.create(
+        actor=actor, action=action, subject=subject, detail=detail, at=now
+    )
+
+
+def _endpoint_row(endpoint_id: int) -> Any:
+    row = WebhookEndpoint.get_or_none(WebhookEndpoint.id == endpoint_id)
+    if row is None:
+        raise NotFound("webhook endpoint", endpoint_id)
+    return row
+
+
+# ------------------------------------------------------------------ endpoints
+
+
+def create_endpoint(
+    *,
+    url: str,
+    description: str | None,
+    events: Collection[str],
+    active: bool,
+    secret: str,
+    kind: str,
+    now: datetime,
+    actor: str,
+) -> EndpointSecret:
+    """A new endpoint (audited); its secret, once."""
+    row = WebhookEndpoint.create(
+        url=url,
+        description=description,
+        kind=kind,
+        secret=secret,
+        events=sorted(events),
+        active=active,
+        created_at=now,
+        updated_at=now,
+    )
+    _audit(
+        actor,
+        "webhook.endpoint.create",
+        f"webhook_endpoint:{row.id}",
+        now,
+        events=sorted(events),
+        active=active,
+    )
+    return EndpointSecret(_endpoint(row), secret)
+
+
+def list_endpoints() -> list[EndpointRecord]:
+    return [_endpoint(r) for r in WebhookEndpoint.select().order_by(WebhookEndpoint.id)]
+
+
+def get_endpoint(endpoint_id: int) -> EndpointRecord:
+    return _endpoint(_endpoint_row(endpoint_id))
+
+
+def update_endpoint(
+    endpoint_id: int,
+    *,
+    now: datetime,
+    actor: str,
+    url: str | None = None,
+    description: str | None = None,
+    clear_description: bool = False,
+    events: Collection[str] | None = None,
+    active: bool | None = None,
+) -> EndpointRecord:
+    """Change what is given (None: unchanged); re-enabling clears the disabled reason.
+    Audited with the names of the fields changed."""
+    row = _endpoint_row(endpoint_id)
+    changed = []
+    if url is not None and url != row.url:
+        row.url = url
+        changed.append("url")
+    if clear_description or (
+        description is not None and description != row.description
+    ):
+        row.description = None if clear_description else description
+        changed.append("description")
+    if events is not None and sorted(events) != list(row.events):
+        row.events = sorted(events)
+        changed.append("events")
+    if active is not None and active != bool(row.active):
+        row.active = active
+        changed.append("active")
+    if active:
+        row.disabled_reason = None
+    if changed:
+        row.updated_at = now
+        row.save()
+        _audit(
+            actor,
+            "webhook.endpoint.update",
+            f"webhook_endpoint:{row.id}",
+            now,
+            changed=changed,
+            active=bool(row.active),
+        )
+    return _endpoint(row)
+
+
+def rotate_secret(
+    endpoint_id: int, *, secret: str, grace_until: datetime, now: datetime, actor: str
+) -> EndpointSecret:
+    """A new secret; the old one keeps signing (a second signature) until `grace_until`."""
+    row = _endpoint_row(endpoint_id)
+    row.previous_secret = row.secret
+    row.previous_secret_until = grace_until
+    row.secret = secret
+    row.updated_at = now
+    row.save()
+    _audit(
+        actor,
+        "webhook.endpoint.rotate_secret",
+        f"webhook_endpoint:{row.id}",
+        now,
+        previous_signs_until=grace_until.isoformat(),
+    )
+    return EndpointSecret(_endpoint(row), secret)
+
+
+def delete_endpoint(endpoint_id: int, *, now: datetime, actor: str) -> None:
+    """Delete an endpoint with its deliveries and their attempts (audited)."""
+    row = _endpoint_row(endpoint_id)
+    pending = (
+        WebhookDelivery.select()
+        .where(
+            (WebhookDelivery.endpoint == row.id)
+            & (WebhookDelivery.status == WebhookStatus.PENDING)
+        )
+        .count()
+    )
+    WebhookDelivery.delete().where(WebhookDelivery.endpoint == row.id).execute()
+    row.delete_instance()
+    _delete_orphan_events()
+    _audit(
+        actor,
+        "webhook.endpoint.delete",
+        f"webhook_endpoint:{endpoint_id}",
+        now,
+        url_host=_host(row.url),
+        pending_dropped=pending,
+    )
+
+
+def _host(url: str) -> str:
+    return url.split("://", 1)[-1].split("/", 1)[0]
+
+
+def _delete_orphan_events(before: datetime | None = None) -> int:
+    """Delete events no delivery refers to any more (created before `before`)."""
+    orphans = WebhookEvent.select(WebhookEvent.id).where(
+        ~fn.EXISTS(
+            WebhookDelivery.select(SQL("1")).where(
+                WebhookDelivery.event == WebhookEvent.id
+            )
+        )
+    )
+    if before is not None:
+        orphans = orphans.where(WebhookEvent.created_at < before)
+    return int(WebhookEvent.delete().where(WebhookEvent.id.in_(orphans)).execute())
+
+
+# ------------------------------------------------------------------ deliveries
+
+
+def list_deliveries(
+    where: DeliveryFilter, *, limit: int, before_id: int | None = None
+) -> list[DeliveryRecord]:
+    """Deliveries, newest first, `limit` at a time before `before_id`."""
+    query = (
+        WebhookDelivery.select(WebhookDelivery, WebhookEvent)
+        .join(WebhookEvent)
+        .order_by(WebhookDelivery.id.desc())
+        .limit(limit)
+    )
+    if where.endpoint_id is not None:
+        query = query.where(WebhookDelivery.endpoint == where.endpoint_id)
+    if where.status is not None:
+        query = query.where(WebhookDelivery.status == where.status)
+    if where.event_type is not None:
+        query = query.where(WebhookDelivery.event_type == where.event_type)
+    if before_id is not None:
+        query = query.where(WebhookDelivery.id < before_id)
+    return [_delivery(row, row.event) for row in query]
+
+
+def _delivery_row(delivery_id: int) -> Any:
+    row = (
+        WebhookDelivery.select(WebhookDelivery, WebhookEvent, WebhookEndpoint)
+        .join(WebhookEvent)
+        .switch(WebhookDelivery)
+        .join(WebhookEndpoint)
+        .where(WebhookDelivery.id == delivery_id)
+        .first()
+    )
+    if row is None:
+        raise NotFound("webhook delivery", delivery_id)
+    return row
+
+
+def get_delivery(delivery_id: int) -> DeliveryDetail:
+    """A delivery, the body it sends and its attempts."""
+    row = _delivery_row(delivery_id)
+    event = row.event
+    attempts = (
+        WebhookAttempt.select()
+        .where(WebhookAttempt.delivery == row.id)
+        .order_by(WebhookAttempt.id)
+    )
+    return DeliveryDetail(
+        delivery=_delivery(row, event),
+        endpoint_url=row.endpoint.url,
+        body=payloads.envelope(
+            event.event_id, event.type, event.created_at, event.data
+        ),
+        attempts=tuple(_attempt(a) for a in attempts),
+    )
+
+
+def replay_delivery(delivery_id: int, *, now: datetime, actor: str) -> DeliveryRecord:
+    """Queue a delivered or dead delivery again: same webhook-id, a fresh max age; it
+    keeps its place in its conversation's order. Conflict while it is pending."""
+    row = _delivery_row(delivery_id)
+    if row.status == WebhookStatus.PENDING:
+        raise Conflict(f"webhook delivery {delivery_id} is still pending")
+    _requeue(row, now)
+    _audit(
+        actor,
+        "webhook.delivery.replay",
+        f"webhook_delivery:{row.id}",
+        now,
+        event_id=row.event.event_id,
+        was=WebhookStatus(row.status).value,
+    )
+    return _delivery(WebhookDelivery.get_by_id(row.id), row.event)
+
+
+def _requeue(row: Any, now: datetime) -> None:
+    WebhookDelivery.update(
+        status=WebhookStatus.PENDING,
+        next_attempt_at=now,
+        queued_at=now,
+        rejections=0,
+        replays=WebhookDelivery.replays + 1,
+        delivered_at=None,
+        dead_at=None,
+    ).where(WebhookDelivery.id == row.id).execute()
+
+
+def replay_dead(endpoint_id: int, *, now: datetime, actor: str) -> int:
+    """Queue every dead delivery of an endpoint again (after its receiver was fixed)."""
+    _endpoint_row(endpoint_id)
+    count = (
+        WebhookDelivery.update(
+            status=WebhookStatus.PENDING,
+            next_attempt_at=now,
+            queued_at=now,
+            rejections=0,
+            replays=WebhookDelivery.replays + 1,
+            dead_at=None,
+        )
+        .where(
+            (WebhookDelivery.endpoint == endpoint_id)
+            & (WebhookDelivery.status == WebhookStatus.DEAD)
+        )
+        .execute()
+    )
+    _audit(
+        actor,
+        "webhook.endpoint.replay_dead",
+        f"webhook_endpoint:{endpoint_id}",
+        now,
+        deliveries=count,
+    )
+    return int(count)
+
+
+def send_test(endpoint_id: int, *, now: datetime, actor: str) -> DeliveryRecord:
+    """Queue a webhook.test event for one endpoint (active or not: it is a test)."""
+    _endpoint_row(endpoint_id)
+    event_id = record_event(
+        payloads.TEST_EVENT,
+        payloads.test_event(endpoint_id, actor),
+        conversation_id=None,
+        now=now,
+        endpoint_id=endpoint_id,
+    )
+    row = (
+        WebhookDelivery.select(WebhookDelivery, WebhookEvent)
+        .join(WebhookEvent)
+        .where(WebhookEvent.event_id == event_id)
+        .get()
+    )
+    _audit(actor, "webhook.endpoint.test", f"webhook_endpoint:{endpoint_id}", now)
+    return _delivery(row, row.event)
+
+
+# ------------------------------------------------------------------ the relay
+
+
+def claim_due(
+    *, now: datetime, limit: int, exclude: Collection[int] = ()
+) -> list[ClaimedDelivery]:
+    """Up to `limit` deliveries to send now: pending, due, of an active endpoint (a test
+    event goes to an inactive one too), not in `exclude` (in flight), and each the first
+    pending one of its endpoint and conversation (later ones wait: order is kept)."""
+    earlier = WebhookDelivery.alias("earlier")
+    blocked = earlier.select(SQL("1")).where(
+        (earlier.endpoint == WebhookDelivery.endpoint)
+        & (earlier.ordering_key == WebhookDelivery.ordering_key)
+        # the column by name: peewee cannot alias an EnumField (its __new__ is typed)
+        & (SQL('"earlier"."status"') == WebhookStatus.PENDING.value)
+        & (earlier.id < WebhookDelivery.id)
+    )
+    query = (
+        WebhookDelivery.select(WebhookDelivery, WebhookEvent, WebhookEndpoint)
+        .join(WebhookEvent)
+        .switch(WebhookDelivery)
+        .join(WebhookEndpoint)
+        .where(
+            (WebhookDelivery.status == WebhookStatus.PENDING)
+            & (WebhookDelivery.next_attempt_at <= now)
+            & (
+                (WebhookEndpoint.active == True)  # noqa: E712 - a peewee expression
+                | (WebhookDelivery.event_type == payloads.TEST_EVENT)
+            )
+            & (WebhookDelivery.ordering_key.is_null() | ~fn.EXISTS(blocked))
+        )
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(limit)
+    )
+    if exclude:
+        query = query.where(WebhookDelivery.id.not_in(list(exclude)))
+    claimed = []
+    for row in query:
+        endpoint, event = row.endpoint, row.event
+        claimed.append(
+            ClaimedDelivery(
+                delivery_id=row.id,
+                endpoint_id=endpoint.id,
+                url=endpoint.url,
+                kind=endpoint.kind,
+                secret=endpoint.secret,
+                previous_secret=endpoint.previous_secret,
+                previous_secret_until=endpoint.previous_secret_until,
+                event_id=event.event_id,
+                event_type=event.type,
+                event_created_at=event.created_at,
+                data=event.data,
+                attempts=row.attempts,
+                ordering_key=row.ordering_key,
+            )
+        )
+    return claimed
+
+
+def record_attempt(
+    delivery_id: int,
+    result: AttemptResult,
+    *,
+    now: datetime,
+    retry: policy.RetryPolicy,
+    jitter: float,
+) -> policy.Decision | None:
+    """Log one attempt and settle its delivery by the policy (gateway.webhooks.policy);
+    None when the delivery is gone or no longer pending (deleted, replayed meanwhile)."""
+    row = WebhookDelivery.get_or_none(WebhookDelivery.id == delivery_id)
+    if row is None or row.status != WebhookStatus.PENDING:
+        return None
+    attempts = row.attempts + 1
+    verdict = policy.classify(result.status_code)
+    rejections = row.rejections + (verdict is policy.Verdict.REJECTED)
+    if result.interrupted:
+        decision = policy.Decision(policy.Outcome.INTERRUPTED, next_attempt_at=now)
+    else:
+        decision = policy.decide(
+            retry,
+            verdict,
+            attempts=attempts,
+            rejections=rejections,
+            queued_at=row.queued_at,
+            now=now,
+            jitter=jitter,
+            retry_after_s=result.retry_after_s,
+            status_code=result.status_code,
+        )
+    WebhookAttempt.create(
+        delivery=row.id,
+        attempt=attempts,
+        at=now,
+        status_code=result.status_code,
+        error=result.error,
+        response=None if result.response is None else result.response[:RESPONSE_CHARS],
+        duration_ms=result.duration_ms,
+        outcome=decision.outcome.value,
+    )
+    row.attempts = attempts
+    row.rejections = rejections
+    row.last_attempt_at = now
+    row.last_status_code = result.status_code
+    row.last_error = result.error if decision.reason is None else decision.reason
+    outcome = decision.outcome
+    if outcome is policy.Outcome.DELIVERED:
+        row.status = WebhookStatus.DELIVERED
+        row.delivered_at = now
+        row.last_error = None
+    elif outcome is policy.Outcome.DEAD:
+        row.status = WebhookStatus.DEAD
+        row.dead_at = now
+    else:
+        assert decision.next_attempt_at is not None
+        row.next_attempt_at = decision.next_attempt_at
+        if row.ordering_key is not None:
+            # the ones behind it are not due before it (keeps them out of the scans)
+            WebhookDelivery.update(next_attempt_at=decision.next_attempt_at).where(
+                (WebhookDelivery.endpoint == row.endpoint_id)
+                & (WebhookDelivery.ordering_key == row.ordering_key)
+                & (WebhookDelivery.status == WebhookStatus.PENDING)
+                & (WebhookDelivery.id > row.id)
+                & (WebhookDelivery.next_attempt_at < decision.next_attempt_at)
+            ).execute()
+    row.save()
+    if outcome is policy.Outcome.DISABLED:
+        endpoint = WebhookEndpoint.get_by_id(row.endpoint_id)
+        if endpoint.active:
+            endpoint.active = False
+            endpoint.disabled_reason = (
+                f"the receiver answered 410 Gone at {now.isoformat()}"
+            )
+            endpoint.updated_at = now
+            endpoint.save()
+            _audit(
+                "system",
+                "webhook.endpoint.disable",
+                f"webhook_endpoint:{endpoint.id}",
+                now,
+                reason="410 Gone",
+                delivery_id=row.id,
+            )
+    return decision
+
+
+def housekeep(*, now: datetime, max_age_s: float, retention_s: float) -> Housekept:
+    """Dead-letter deliveries waiting on a disabled endpoint past max_age_s, and delete
+    finished deliveries (with attempts and events) older than retention_s."""
+    cutoff = now - timedelta(seconds=max_age_s)
+    inactive = WebhookEndpoint.select(WebhookEndpoint.id).where(
+        WebhookEndpoint.active == False  # noqa: E712 - a peewee expression
+    )
+    dead = (
+        WebhookDelivery.update(
+            status=WebhookStatus.DEAD,
+            dead_at=now,
+            last_error="its endpoint is disabled",
+        )
+        .where(
+            (WebhookDelivery.status == WebhookStatus.PENDING)
+            & (WebhookDelivery.queued_at < cutoff)
+            & WebhookDelivery.endpoint.in_(inactive)
+            & (WebhookDelivery.event_type != payloads.TEST_EVENT)
+        )
+        .execute()
+    )
+    before = now - timedelta(seconds=retention_s)
+    finished = (
+        WebhookDelivery.select(WebhookDelivery.id)
+        .join(WebhookEvent, JOIN.INNER)
+        .where(
+            (WebhookDelivery.status != WebhookStatus.PENDING)
+            & (WebhookEvent.created_at < before)
+            & (
+                fn.COALESCE(WebhookDelivery.delivered_at, WebhookDelivery.dead_at)
+                < before
+            )
+        )
+        .limit(PRUNE_BATCH)
+    )
+    ids = [r.id for r in finished]
+    pruned = 0
+    if ids:
+        pruned = int(
+            WebhookDelivery.delete().where(WebhookDelivery.id.in_(ids)).execute()
+        )
+        _delete_orphan_events(before)
+    return Housekept(dead=int(dead), pruned=pruned)

@@ -7,7 +7,7 @@ the records storage hands out. Numbers are E.164, times ISO 8601 in UTC, ids int
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import UTC, datetime
 
 from gateway.domain import (
     ConsentKind,
@@ -37,15 +37,18 @@ class EventType(enum.StrEnum):
 # Sent by "send a test event" to one endpoint, whatever it subscribes to.
 TEST_EVENT = "webhook.test"
 
-# message.status reports these roll-ups (queued and sending are the box's business).
+# message.status reports these roll-ups (queued and sending are the box's business;
+# "unknown" where the gateway has it: a part's fate is not known, it is never resent).
 REPORTED_MESSAGE_STATUSES = frozenset(
-    {MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.FAILED}
+    s for s in MessageStatus if s.value in ("sent", "delivered", "failed", "unknown")
 )
 
 
 def when(value: datetime | None) -> str | None:
-    """A time as JSON: ISO 8601 in UTC (the REST API's form too)."""
-    return None if value is None else value.isoformat()
+    """A time as JSON: ISO 8601 in UTC with "Z", as the REST API writes it."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def envelope(
