@@ -1,7 +1,7 @@
 """Server time of the inbox at scale: 100k conversations and 1M messages, seeded.
 
     .venv/bin/python bench/inbox.py [--conversations 100000] [--messages 1000000]
-        [--runs 50] [--db PATH] [--keep] [--json PATH] [--seed 1]
+        [--runs 50] [--db PATH [--reuse]] [--keep] [--json PATH] [--seed 1] [--analyze]
 
 A benchmark that prints figures, not a test. It seeds a fresh SQLite file (created and
 migrated by `open_database`, so the full-text triggers index every row as it goes in)
@@ -402,6 +402,15 @@ async def seed(
     )
 
 
+def _seeded_before(path: str) -> Seeded:
+    """ON THE DB THREAD: what an earlier run of this benchmark seeded into `path`."""
+    db = models.DB.obj
+    count = int(db.execute_sql("SELECT count(*) FROM conversations").fetchone()[0])
+    messages = int(db.execute_sql("SELECT count(*) FROM messages").fetchone()[0])
+    agent = int(db.execute_sql("SELECT min(id) FROM users").fetchone()[0])
+    return Seeded(count, messages, count, 1, agent, 0.0, os.stat(path).st_size)
+
+
 def _analyze() -> None:
     # Off by default: the box never runs ANALYZE, so the plans measured are the ones it
     # gets without statistics.
@@ -509,20 +518,30 @@ def _settings(path: Path) -> Settings:
 
 async def run(args: argparse.Namespace) -> tuple[Seeded, list[Figure]]:
     path = Path(args.db) if args.db else Path(tempfile.mkdtemp()) / "inbox-bench.db"
-    if path.exists():
-        raise SystemExit(f"{path} exists: the benchmark seeds a fresh file")
+    reuse = args.reuse and path.exists()
+    if path.exists() and not reuse:
+        raise SystemExit(
+            f"{path} exists: the benchmark seeds a fresh file (or --reuse)"
+        )
     settings = _settings(path)
     store = await open_database(settings)
     try:
-        plan = Plan(args.conversations, args.messages, args.seed)
+        if reuse:
+            seeded = await store.run(_seeded_before, str(path))
+            print(f"timing {path}, seeded before", flush=True)
+        else:
+            plan = Plan(args.conversations, args.messages, args.seed)
+            print(
+                f"seeding {plan.conversations:,} conversations and "
+                f"{plan.messages:,} messages into {path} ...",
+                flush=True,
+            )
+            seeded = await seed(
+                store, plan, progress=not args.quiet, analyze=args.analyze
+            )
         print(
-            f"seeding {plan.conversations:,} conversations and {plan.messages:,} messages "
-            f"into {path} ...",
-            flush=True,
-        )
-        seeded = await seed(store, plan, progress=not args.quiet, analyze=args.analyze)
-        print(
-            f"seeded in {seeded.seconds:.1f} s ({seeded.db_bytes / 2**20:.0f} MiB); "
+            f"{seeded.conversations:,} conversations, {seeded.messages:,} messages "
+            f"(seeded in {seeded.seconds:.1f} s, {seeded.db_bytes / 2**20:.0f} MiB); "
             f"timing {args.runs} runs per case on {os.cpu_count()} CPUs, "
             f"Python {platform.python_version()}, SQLite {_sqlite_version()}",
             flush=True,
@@ -578,6 +597,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--db", help="seed this (new) file and keep it")
     parser.add_argument("--keep", action="store_true", help="keep the temporary file")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time the file at --db seeded by a run before",
+    )
     parser.add_argument("--json", help="also write the figures here")
     parser.add_argument("--quiet", action="store_true", help="no seeding progress")
     parser.add_argument(

@@ -84,7 +84,7 @@ SEARCH_SMALL_RESULT = 2000
 # below it, every hit is mapped to its conversation first.
 SEARCH_DENSE_SHARE = 0.04
 # A word prefix standing for at most this many indexed words is searched as those words.
-SEARCH_PREFIX_WORDS = 16
+SEARCH_PREFIX_WORDS = 32
 MAX_TAGS_PER_CONVERSATION = 30
 PROFILE_CONVERSATIONS = 10
 PROFILE_CONSENT_EVENTS = 20
@@ -130,27 +130,35 @@ def contact_match(terms: SearchTerms) -> str | None:
 def _tokens(word: str) -> list[str]:
     """The words unicode61 (remove_diacritics 2) makes of `word`, near enough to look
     them up in messages_fts_terms; FTS5 tokenizes the query itself anyway."""
-    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    decomposed = unicodedata.normalize("NFKD", word.lower())
     folded = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _WORD_CHARS.findall(folded)
 
 
-def _expanded_term(word: str) -> str:
-    """One term of the message query, its prefix turned into the indexed words it
-    stands for when they are few: ("order" OR "orders") instead of "order"*."""
+def _expanded_term(word: str) -> tuple[str, bool]:
+    """One term of the message query, and whether it is still a prefix query.
+
+    A prefix standing for at most SEARCH_PREFIX_WORDS indexed words becomes those words
+    (("order" OR "orders") for "order"*), which FTS5 answers far faster, above all when
+    asked about one message at a time; a one-character word matches only itself.
+    """
     tokens = _tokens(word)
     if not tokens:
-        return _phrase(word, prefix=True)
+        return _phrase(word, prefix=True), True
     *head, last = tokens
+    if len(last) < 2:
+        return _phrase(" ".join(tokens), prefix=False), False
     rows = queries_db().execute_sql(
         "SELECT term FROM messages_fts_terms WHERE term >= ? AND term < ? LIMIT ?",
         [last, last + "\U0010ffff", SEARCH_PREFIX_WORDS + 1],
     )
     words = [str(term) for (term,) in rows.fetchall()]
     if not words or len(words) > SEARCH_PREFIX_WORDS:
-        return _phrase(word, prefix=True)
+        return _phrase(word, prefix=True), True
     phrases = [_phrase(" ".join([*head, w]), prefix=False) for w in words]
-    return phrases[0] if len(phrases) == 1 else "(" + " OR ".join(phrases) + ")"
+    if len(phrases) == 1:
+        return phrases[0], False
+    return "(" + " OR ".join(phrases) + ")", False
 
 
 def _enclosed(sql: str, params: Sequence[object]) -> Any:
@@ -166,8 +174,12 @@ _CONVERSATIONS_OF_HITS = (
 _CONTACT_HITS = "SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?"
 
 
-def _message_condition(query: str) -> tuple[Any | None, list[int]]:
-    """(a condition for many hits, or None) and (the conversations of few hits)."""
+def _message_condition(query: str, *, prefix: bool) -> tuple[Any | None, list[int]]:
+    """(a condition for many hits, or None) and (the conversations of few hits).
+
+    A query with a prefix left in it is never asked one message at a time: FTS5 merges
+    every word of the prefix again for each question.
+    """
     db = queries_db()
     newest = [
         int(rowid)
@@ -189,7 +201,7 @@ def _message_condition(query: str) -> tuple[Any | None, list[int]]:
     # Message ids grow with time, so the newest hits tell how dense the word is.
     top = int(db.execute_sql("SELECT max(id) FROM messages").fetchone()[0])
     share = len(newest) / max(1, top - newest[-1] + 1)
-    if share >= SEARCH_DENSE_SHARE:
+    if share >= SEARCH_DENSE_SHARE and not prefix:
         probe = Message.alias("probe")
         return (
             fn.EXISTS(
@@ -219,8 +231,10 @@ def _search_condition(terms: SearchTerms) -> Any | None:
     conditions: list[Any] = []
     ids: set[int] = set()
     if terms.words:
-        query = " ".join(_expanded_term(w) for w in terms.words)
-        condition, few = _message_condition(query)
+        expanded = [_expanded_term(w) for w in terms.words]
+        query = " ".join(term for term, _ in expanded)
+        prefix = any(is_prefix for _, is_prefix in expanded)
+        condition, few = _message_condition(query, prefix=prefix)
         if condition is not None:
             conditions.append(condition)
         ids.update(few)
@@ -315,12 +329,6 @@ def queries_db() -> Any:
 # ------------------------------------------------------------------ conversions
 
 
-def _badge(row: Any) -> UserBadge | None:
-    if row is None or getattr(row, "id", None) is None:
-        return None
-    return UserBadge(row.id, row.username, row.display_name)
-
-
 def _users(ids: Collection[int | None]) -> dict[int | None, UserBadge]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
@@ -329,17 +337,6 @@ def _users(ids: Collection[int | None]) -> dict[int | None, UserBadge]:
         User.id.in_(sorted(wanted))
     )
     return {row.id: UserBadge(row.id, row.username, row.display_name) for row in rows}
-
-
-def _preview(row: Any) -> MessagePreview:
-    return MessagePreview(
-        id=row.id,
-        direction=row.direction,
-        origin=row.origin,
-        status=row.status,
-        body=row.body,
-        created_at=row.created_at,
-    )
 
 
 def _opted_out(numbers: Collection[str]) -> set[str]:
@@ -358,58 +355,83 @@ def _opted_out(numbers: Collection[str]) -> set[str]:
     return {str(number) for (number,) in rows}
 
 
+_PREVIEW_COLUMNS = (
+    Message.id,
+    Message.direction,
+    Message.origin,
+    Message.status,
+    Message.body,
+    Message.created_at,
+    Message.conversation,
+)
+
+
+def _previews(message_ids: Collection[int]) -> dict[int, MessagePreview]:
+    """Previews of these messages, by their conversation."""
+    if not message_ids:
+        return {}
+    rows: Any = (
+        Message.select(*_PREVIEW_COLUMNS)
+        .where(Message.id.in_(sorted(message_ids)))
+        .tuples()
+    )
+    return {row[6]: MessagePreview(*row[:6]) for row in rows}
+
+
 def _last_messages(conversation_ids: Collection[int]) -> dict[int, MessagePreview]:
+    """The last message of each of these conversations, by conversation."""
     if not conversation_ids:
         return {}
-    latest = (
+    latest: Any = (
         Message.select(fn.MAX(Message.id))
         .where(Message.conversation.in_(sorted(conversation_ids)))
         .group_by(Message.conversation)
+        .tuples()
     )
-    rows = Message.select(
-        Message.id,
-        Message.conversation,
-        Message.direction,
-        Message.origin,
-        Message.status,
-        Message.body,
-        Message.created_at,
-    ).where(Message.id.in_(latest))
-    return {row.conversation_id: _preview(row) for row in rows}
+    return _previews([int(message_id) for (message_id,) in latest])
 
 
 # ------------------------------------------------------------------ the list
 
 
+_ASSIGNEE = User.alias("assignee")
+# The columns of a list row, in the order `_summaries` unpacks them. Rows come as tuples
+# (peewee still converts times and enums): building models costs more than the query.
+_SUMMARY_COLUMNS = (
+    Conversation.id,
+    Conversation.status,
+    Conversation.priority,
+    Conversation.queue,
+    Conversation.modem,
+    Conversation.created_at,
+    Conversation.updated_at,
+    Conversation.last_inbound_at,
+    Conversation.last_outbound_at,
+    Conversation.resolved_at,
+    Contact.id,
+    Contact.number,
+    Contact.name,
+    Contact.kind,
+    _ASSIGNEE.id,
+    _ASSIGNEE.username,
+    _ASSIGNEE.display_name,
+)
+
+
 def _summary_select() -> Any:
-    assignee = User.alias("assignee")
     return (
-        Conversation.select(
-            Conversation,
-            Contact.id,
-            Contact.number,
-            Contact.name,
-            Contact.kind,
-            assignee.id,
-            assignee.username,
-            assignee.display_name,
-        )
+        Conversation.select(*_SUMMARY_COLUMNS)
         .join(Contact, on=(Conversation.contact == Contact.id))
         .switch(Conversation)
-        .join(
-            assignee,
-            JOIN.LEFT_OUTER,
-            on=(Conversation.assignee == assignee.id),
-            attr="assignee_row",
-        )
+        .join(_ASSIGNEE, JOIN.LEFT_OUTER, on=(Conversation.assignee == _ASSIGNEE.id))
     )
 
 
-def _summaries(rows: Sequence[Any]) -> list[ConversationSummary]:
-    """List rows for conversation rows selected by `_summary_select`, in their order."""
+def _summaries(rows: Sequence[tuple[Any, ...]]) -> list[ConversationSummary]:
+    """List rows for the tuples `_summary_select` gives, in their order."""
     if not rows:
         return []
-    ids = [row.id for row in rows]
+    ids = [row[0] for row in rows]
     tags: dict[int, list[str]] = {i: [] for i in ids}
     tag_rows: Any = (
         ConversationTag.select(ConversationTag.conversation, Tag.name)
@@ -443,49 +465,56 @@ def _summaries(rows: Sequence[Any]) -> list[ConversationSummary]:
     by_conversation: dict[int, tuple[int, int | None, int | None, int]] = {}
     for conversation_id, last_id, last_in, last_agent, unread in stats:
         by_conversation[conversation_id] = (last_id, last_in, last_agent, unread or 0)
-    last_ids = [v[0] for v in by_conversation.values()]
-    previews: dict[int, MessagePreview] = {}
-    if last_ids:
-        for message in Message.select(
-            Message.id,
-            Message.conversation,
-            Message.direction,
-            Message.origin,
-            Message.status,
-            Message.body,
-            Message.created_at,
-        ).where(Message.id.in_(last_ids)):
-            previews[message.conversation_id] = _preview(message)
-    opted_out = _opted_out({row.contact.number for row in rows})
+    previews = _previews([v[0] for v in by_conversation.values()])
+    opted_out = _opted_out({row[11] for row in rows})
 
     summaries = []
-    for row in rows:
-        _, last_in, last_agent, unread = by_conversation.get(row.id, (0, None, None, 0))
-        contact = row.contact
+    for (
+        cid,
+        status,
+        priority,
+        queue,
+        modem,
+        created_at,
+        updated_at,
+        last_inbound_at,
+        last_outbound_at,
+        resolved_at,
+        contact_id,
+        number,
+        name,
+        kind,
+        assignee_id,
+        username,
+        display_name,
+    ) in rows:
+        _, last_in, last_agent, unread = by_conversation.get(cid, (0, None, None, 0))
         summaries.append(
             ConversationSummary(
-                id=row.id,
-                status=row.status,
-                priority=row.priority,
-                queue=row.queue,
-                modem=row.modem,
+                id=cid,
+                status=status,
+                priority=priority,
+                queue=queue,
+                modem=modem,
                 contact=ContactBadge(
-                    id=contact.id,
-                    number=contact.number,
-                    name=contact.name,
-                    kind=contact.kind,
-                    opted_out=contact.number in opted_out,
+                    id=contact_id,
+                    number=number,
+                    name=name,
+                    kind=kind,
+                    opted_out=number in opted_out,
                 ),
-                assignee=_badge(getattr(row, "assignee_row", None)),
-                tags=tuple(tags[row.id]),
-                last_message=previews.get(row.id),
+                assignee=None
+                if assignee_id is None
+                else UserBadge(assignee_id, username, display_name),
+                tags=tuple(tags[cid]),
+                last_message=previews.get(cid),
                 awaiting_reply=policy.awaiting_reply(last_in, last_agent),
                 unread_count=int(unread),
-                created_at=row.created_at,
-                last_activity_at=row.updated_at,
-                last_inbound_at=row.last_inbound_at,
-                last_outbound_at=row.last_outbound_at,
-                resolved_at=row.resolved_at,
+                created_at=created_at,
+                last_activity_at=updated_at,
+                last_inbound_at=last_inbound_at,
+                last_outbound_at=last_outbound_at,
+                resolved_at=resolved_at,
             )
         )
     return summaries
@@ -539,16 +568,16 @@ def list_conversations(
     if conditions:
         select = select.where(*conditions)
     rows = list(
-        select.order_by(Conversation.updated_at.desc(), Conversation.id.desc()).limit(
-            limit + 1
-        )
+        select.order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+        .limit(limit + 1)
+        .tuples()
     )
     return _summaries(rows[:limit]), len(rows) > limit
 
 
 def conversation_summary(conversation_id: int) -> ConversationSummary:
     """One conversation as a list row; NotFound if there is none."""
-    rows = list(_summary_select().where(Conversation.id == conversation_id))
+    rows = list(_summary_select().where(Conversation.id == conversation_id).tuples())
     if not rows:
         raise NotFound("conversation", conversation_id)
     return _summaries(rows)[0]

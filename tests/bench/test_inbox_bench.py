@@ -56,3 +56,17 @@ def test_too_few_messages_are_refused() -> None:
 def test_percentile_is_nearest_rank() -> None:
     assert inbox_bench.percentile([float(v) for v in range(1, 101)], 99) == 99
     assert inbox_bench.percentile([5.0], 50) == 5.0
+
+
+def test_a_seeded_file_is_timed_again_with_reuse(tmp_path: Path) -> None:
+    db = tmp_path / "bench.db"
+    argv = ["--conversations", "60", "--messages", "200", "--runs", "1", "--quiet"]
+    assert inbox_bench.main([*argv, "--db", str(db)]) == 0
+    with pytest.raises(SystemExit):
+        inbox_bench.main([*argv, "--db", str(db)])  # never seeds into a used file
+    out = tmp_path / "again.json"
+    assert (
+        inbox_bench.main([*argv, "--db", str(db), "--reuse", "--json", str(out)]) == 0
+    )
+    seeded = json.loads(out.read_text())["seeded"]
+    assert (seeded["conversations"], seeded["messages"]) == (60, 200)

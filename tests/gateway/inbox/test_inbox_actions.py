@@ -288,9 +288,16 @@ async def test_reply_as_an_agent(rig: Inbox, cid: int) -> None:
     assert last.author is not None
     assert last.author.username == "alice"
     # the same idempotency key again: the same message, nothing more queued
-    first = await rig.inbox.reply(cid, "once", actor=alice, idempotency_key="k1")
-    again = await rig.inbox.reply(cid, "once", actor=alice, idempotency_key="k1")
-    assert first.id == again.id
+    first = await rig.inbox.queue_reply(cid, "once", actor=alice, idempotency_key="k1")
+    again = await rig.inbox.queue_reply(cid, "once", actor=alice, idempotency_key="k1")
+    assert first.created
+    assert not again.created
+    assert first.message.id == again.message.id
+    assert [p.seq for p in first.parts] == [1]
+    audit = await rig.store.run(_audit, f"conversation:{cid}")
+    assert [a.action for a in audit].count(
+        "conversation.reply"
+    ) == 2  # once per message
 
 
 async def test_reply_refusals_change_nothing(rig: Inbox, cid: int) -> None:

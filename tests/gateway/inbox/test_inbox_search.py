@@ -183,3 +183,18 @@ async def test_rebuilding_the_indexes_changes_no_answer(
     assert [
         await _found(rig, t) for t in ("parcel", "hopper", "north", "cafe")
     ] == before
+
+
+async def test_a_prefix_of_many_words_still_finds_them_all(
+    rig: Inbox, world: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parcels = (
+        await rig.inbound("two parcels came", sender="+447700900601")
+    ).conversation.id
+    everything = sorted([world["ada"], parcels])
+    assert sorted(await _found(rig, "parc")) == everything  # as ("parcel" OR "parcels")
+    monkeypatch.setattr(inbox_queries, "SEARCH_PREFIX_WORDS", 1)  # now a real prefix
+    monkeypatch.setattr(inbox_queries, "SEARCH_SMALL_RESULT", 0)
+    monkeypatch.setattr(inbox_queries, "SEARCH_DENSE_SHARE", 0.0)
+    assert sorted(await _found(rig, "parc")) == everything
+    assert await _found(rig, "p") == []  # one character: the word "p" only
