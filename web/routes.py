@@ -13,7 +13,16 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from web.access import STATIC_ROUTE, Access
-from web.api import docs, health, messages, modems, segments, v1
+from web.api import (
+    contacts,
+    conversations,
+    docs,
+    health,
+    messages,
+    modems,
+    segments,
+    v1,
+)
 from web.keys import ACCESS
 from web.ui import admin, pages, session
 
@@ -26,6 +35,8 @@ class Route:
     name: str
     access: Access
 
+
+CONVERSATION = "/api/v1/conversations/{id}"
 
 # fmt: off
 ROUTES: tuple[Route, ...] = (
@@ -56,6 +67,29 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/modems", modems.list_modems, "api.modems", Access.USER),
     Route("GET", "/api/v1/modems/{name}", modems.get, "api.modem", Access.USER),
     Route("POST", "/api/v1/modems/{name}/test", modems.send_test, "api.modem.test", Access.USER),
+    Route("GET", "/api/v1/conversations", conversations.list_conversations,
+          "api.conversations", Access.USER),
+    Route("GET", "/api/v1/conversations/{id}", conversations.get, "api.conversation", Access.USER),
+    Route("POST", f"{CONVERSATION}/assign", conversations.assign,
+          "api.conversation.assign", Access.USER),
+    Route("POST", f"{CONVERSATION}/status", conversations.set_status,
+          "api.conversation.status", Access.USER),
+    Route("POST", f"{CONVERSATION}/priority", conversations.set_priority,
+          "api.conversation.priority", Access.USER),
+    Route("POST", f"{CONVERSATION}/notes", conversations.add_note,
+          "api.conversation.notes", Access.USER),
+    Route("POST", f"{CONVERSATION}/tags", conversations.add_tags,
+          "api.conversation.tags.add", Access.USER),
+    Route("DELETE", f"{CONVERSATION}/tags", conversations.remove_tags,
+          "api.conversation.tags.remove", Access.USER),
+    Route("POST", f"{CONVERSATION}/reply", conversations.reply,
+          "api.conversation.reply", Access.USER),
+    Route("GET", "/api/v1/contacts", contacts.list_contacts, "api.contacts", Access.USER),
+    Route("POST", "/api/v1/contacts", contacts.create, "api.contacts.create", Access.USER),
+    Route("GET", "/api/v1/contacts/lookup", contacts.lookup, "api.contacts.lookup", Access.USER),
+    Route("GET", "/api/v1/contacts/{id}", contacts.get, "api.contact", Access.USER),
+    Route("PATCH", "/api/v1/contacts/{id}", contacts.update, "api.contact.update", Access.USER),
+    Route("DELETE", "/api/v1/contacts/{id}", contacts.delete, "api.contact.delete", Access.USER),
     Route("GET", "/api/v1/users", v1.users, "api.users", Access.ADMIN),
     Route("GET", "/api/v1/users/{id}", v1.user, "api.user", Access.ADMIN),
     Route("GET", "/api/v1/audit", v1.audit, "api.audit", Access.ADMIN),

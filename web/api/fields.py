@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -131,6 +132,7 @@ class Text(Field):
     min_length: int = 1
     values: tuple[str, ...] = field(default=())  # when given: one of these exactly
     format: str | None = None  # documentation only ("date-time" is Time's)
+    controls: bool = True  # False: control characters other than whitespace refused
 
     def _schema(self) -> JsonDict:
         if self.values:
@@ -164,6 +166,10 @@ class Text(Field):
                 f"{self.min_length} to {self.max_length} characters, not {len(value)}",
             )
         storable(value, self.name)
+        if not self.controls and any(
+            unicodedata.category(c) == "Cc" and not c.isspace() for c in value
+        ):
+            raise InvalidInput(self.name, "control characters are not allowed")
         return value
 
 
@@ -190,6 +196,8 @@ class Integer(Field):
         return self._check(int(stripped))
 
     def _check(self, value: JsonValue) -> JsonValue:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # 12.0 is an integer to JSON Schema, so to us too
         if isinstance(value, bool) or not isinstance(value, int):
             raise self._wrong(value)
         if not self.minimum <= value <= self.maximum:
@@ -230,11 +238,12 @@ class JsonMap(Field):
     """A JSON object of at most `max_bytes` (as UTF-8 JSON), `MAX_JSON_DEPTH` deep."""
 
     max_bytes: int
+    documented: JsonDict | None = None  # what the service checks, for the document
 
     json_type: ClassVar[str] = "object"
 
     def _schema(self) -> JsonDict:
-        return {"type": "object"}
+        return {"type": "object", **(self.documented or {})}
 
     def _kind(self) -> str:
         return "an object"

@@ -13,12 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gateway.domain import (
+    ConversationStatus,
     Direction,
     JsonValue,
     MessageOrigin,
     MessageStatus,
     NumberKind,
     PartStatus,
+    Priority,
     UserRole,
 )
 from web.access import Access
@@ -48,7 +50,10 @@ def _maybe(schema: JsonSchema) -> JsonSchema:
         return {"anyOf": [schema, {"type": "null"}]}
     kind = schema["type"]
     assert isinstance(kind, str)
-    return {**schema, "type": [kind, "null"]}
+    nullable: JsonSchema = {**schema, "type": [kind, "null"]}
+    if isinstance(schema.get("enum"), list):
+        nullable["enum"] = [*schema["enum"], None]  # type: ignore[misc]
+    return nullable
 
 
 def _time(description: str = "") -> JsonSchema:
@@ -300,6 +305,174 @@ HEALTH: JsonSchema = {
     "required": ["ok", "store", "modems", "queue"],
 }
 
+CONTACT_LIST = _list_of("Contact")
+DELETED_CONTACT = _object(
+    "contact",
+    "A contact that is gone.",
+    {"id": _int("", 1), "deleted": {"const": True}},
+)
+
+USER_BADGE = _object(
+    None,
+    "A user as the inbox names them.",
+    {"id": _int("", 1), "username": _string(), "display_name": _string()},
+)
+CONTACT_BADGE = _object(
+    None,
+    "The contact of a conversation.",
+    {
+        "id": _int("", 1),
+        "number": _string(),
+        "name": _maybe(_string()),
+        "kind": _enum(_values(NumberKind)),
+        "opted_out": _bool(),
+    },
+)
+MESSAGE_PREVIEW = _object(
+    None,
+    "A conversation's last message.",
+    {
+        "id": _int("", 1),
+        "direction": _enum(_values(Direction)),
+        "origin": _enum(_values(MessageOrigin)),
+        "status": _enum(_values(MessageStatus)),
+        "body": _string(),
+        "created_at": _time(),
+    },
+)
+_CONVERSATION_FIELDS: dict[str, JsonSchema] = {
+    "id": _int("", 1),
+    "status": _enum(_values(ConversationStatus)),
+    "priority": _enum(_values(Priority)),
+    "queue": _maybe(_string()),
+    "modem": _maybe(
+        _string("The modem the customer last texted (replies leave by it).")
+    ),
+    "contact": ref("ContactBadge"),
+    "assignee": _maybe(ref("UserBadge")),
+    "tags": {"type": "array", "items": {"type": "string"}},
+    "last_message": _maybe(ref("MessagePreview")),
+    "awaiting_reply": _bool("The customer's last text has had no agent reply since."),
+    "unread_count": _int("Customer texts after the read marker.", 0),
+    "created_at": _time(),
+    "last_activity_at": _time(),
+    "last_inbound_at": _maybe(_time()),
+    "last_outbound_at": _maybe(_time()),
+    "resolved_at": _maybe(_time()),
+}
+CONVERSATION = _object(
+    "conversation", "A conversation with one customer.", _CONVERSATION_FIELDS
+)
+REPLY_CONTEXT = _object(
+    None,
+    "The outbound message (with a context) the customer's text most likely answers.",
+    {
+        "message_id": _int("", 1),
+        "conversation_id": _int("", 1),
+        "body": _string(),
+        "context": {"type": "object"},
+        "sent_at": _time(),
+    },
+)
+THREAD_MESSAGE = _object(
+    "thread_message",
+    "A message in a thread, with each part's delivery state and its author.",
+    {
+        "id": _int("", 1),
+        "direction": _enum(_values(Direction)),
+        "origin": _enum(_values(MessageOrigin)),
+        "status": _enum(_values(MessageStatus)),
+        "body": _string(),
+        "modem": _maybe(_string()),
+        "encoding": _maybe(_enum(("gsm7", "ucs2", "8bit"))),
+        "parts_count": _int("", 1),
+        "parts": {"type": "array", "items": ref("MessagePart")},
+        "author": _maybe(ref("UserBadge")),
+        "context": {"type": "object"},
+        "replying_to": _maybe(ref("ReplyContext")),
+        "error": _maybe(_string()),
+        "created_at": _time(),
+        "network_at": _maybe(_time()),
+        "sent_at": _maybe(_time()),
+        "delivered_at": _maybe(_time()),
+        "failed_at": _maybe(_time()),
+    },
+)
+NOTE = _object(
+    "note",
+    "An internal note: agents see it in the thread; it is never sent.",
+    {
+        "id": _int("", 1),
+        "conversation_id": _int("", 1),
+        "author": _maybe(ref("UserBadge")),
+        "body": _string(),
+        "created_at": _time(),
+    },
+)
+CONSENT_EVENT = _object(
+    None,
+    "A consent change of the number (opt-out, opt-in).",
+    {
+        "kind": _enum(("opt_out", "opt_in")),
+        "source": _enum(("keyword", "agent", "api", "import")),
+        "actor": _maybe(_string()),
+        "message_id": _maybe(_int()),
+        "at": _time(),
+    },
+)
+CONVERSATION_BRIEF = _object(
+    None,
+    "Another conversation of the same customer.",
+    {
+        "id": _int("", 1),
+        "status": _enum(_values(ConversationStatus)),
+        "created_at": _time(),
+        "last_activity_at": _time(),
+        "resolved_at": _maybe(_time()),
+        "last_message": _maybe(ref("MessagePreview")),
+    },
+)
+_CONTACT_PROPERTIES = CONTACT["properties"]
+assert isinstance(_CONTACT_PROPERTIES, dict)
+CUSTOMER = _object(
+    None,
+    "The customer panel: the contact, its consent and its other conversations.",
+    {
+        **{k: v for k, v in _CONTACT_PROPERTIES.items() if isinstance(v, dict)},
+        "consent": _object(
+            None,
+            "Whether the number is opted out now, since when and why.",
+            {
+                "opted_out": _bool(),
+                "since": _maybe(_time()),
+                "source": _maybe(_enum(("keyword", "agent", "api", "import"))),
+            },
+        ),
+        "consent_history": {"type": "array", "items": ref("ConsentEvent")},
+        "conversations": {"type": "array", "items": ref("ConversationBrief")},
+    },
+)
+THREAD = _object(
+    "conversation",
+    "A conversation with its thread: the newest messages and the notes among them, "
+    "oldest first; `older_before` (a message id) fetches the page before them.",
+    {
+        **_CONVERSATION_FIELDS,
+        "context": {
+            "type": "object",
+            "description": "The merged contexts of the texts sent in it.",
+        },
+        "reopen_count": _int("", 0),
+        "read_message_id": _maybe(_int("The read marker (shared by the team).")),
+        "items": {
+            "type": "array",
+            "items": {"oneOf": [ref("ThreadMessage"), ref("Note")]},
+        },
+        "older_before": _maybe(_int("Pass as `before` for older messages.")),
+        "customer": ref("Customer"),
+    },
+)
+
 SCHEMAS: dict[str, JsonSchema] = {
     "Error": ERROR,
     "Message": MESSAGE,
@@ -309,6 +482,20 @@ SCHEMAS: dict[str, JsonSchema] = {
     "Modem": MODEM,
     "ModemList": _list_of("Modem"),
     "Contact": CONTACT,
+    "ContactList": CONTACT_LIST,
+    "DeletedContact": DELETED_CONTACT,
+    "Conversation": CONVERSATION,
+    "ConversationList": _list_of("Conversation"),
+    "ConversationThread": THREAD,
+    "ThreadMessage": THREAD_MESSAGE,
+    "Note": NOTE,
+    "ContactBadge": CONTACT_BADGE,
+    "UserBadge": USER_BADGE,
+    "MessagePreview": MESSAGE_PREVIEW,
+    "ReplyContext": REPLY_CONTEXT,
+    "Customer": CUSTOMER,
+    "ConsentEvent": CONSENT_EVENT,
+    "ConversationBrief": CONVERSATION_BRIEF,
     "User": USER,
     "UserList": _list_of("User"),
     "Identity": IDENTITY,
@@ -319,9 +506,14 @@ SCHEMAS: dict[str, JsonSchema] = {
 
 # ---------------------------------------------------------------------- errors
 
+# aiohttp's HTTP parser refuses longer request lines and headers itself (plain text).
+MAX_HTTP_LINE_BYTES = 8190
+
 ERRORS: dict[int, str] = {
     400: "Invalid input (`invalid_input`, naming the `field`) or a body that is not "
-    "a JSON object (`invalid_json`).",
+    "a JSON object (`invalid_json`). A request whose request line or a header is "
+    f"longer than {MAX_HTTP_LINE_BYTES} bytes is refused by the HTTP parser before the "
+    "API sees it, in plain text.",
     401: "No valid bearer token or session (`unauthorized`).",
     403: "Not allowed: admins only (`forbidden`), or a session caller without the CSRF "
     "token (`csrf_rejected`).",
@@ -337,6 +529,10 @@ def _error_response(status: int) -> JsonDict:
         "description": ERRORS[status],
         "content": {"application/json": {"schema": ref("Error")}},
     }
+    if status == 400:
+        content = response["content"]
+        assert isinstance(content, dict)
+        content["text/plain"] = {"schema": {"type": "string"}}
     if status == 401:
         response["headers"] = {
             "WWW-Authenticate": {
@@ -469,6 +665,174 @@ OPERATIONS: tuple[Operation, ...] = (
         "one. 404 when the daemon never recorded such a modem.",
     ),
     Operation(
+        "api.conversations",
+        "GET",
+        "/api/v1/conversations",
+        "conversations",
+        "List conversations",
+        {200: ("ConversationList", "Newest activity first.")},
+        query=schemas.LIST_CONVERSATIONS,
+    ),
+    Operation(
+        "api.conversation",
+        "GET",
+        "/api/v1/conversations/{id}",
+        "conversations",
+        "Get a conversation with its thread and customer panel",
+        {200: ("ConversationThread", "The conversation.")},
+        errors=(404,),
+        query=schemas.THREAD,
+        path_params=(schemas.CONVERSATION_ID,),
+    ),
+    Operation(
+        "api.conversation.assign",
+        "POST",
+        "/api/v1/conversations/{id}/assign",
+        "conversations",
+        "Assign to a user, or to nobody",
+        {200: ("Conversation", "The conversation now.")},
+        errors=(404,),
+        body=schemas.ASSIGN,
+        path_params=(schemas.CONVERSATION_ID,),
+        description="404 for an unknown conversation or user; 400 for a disabled user.",
+    ),
+    Operation(
+        "api.conversation.status",
+        "POST",
+        "/api/v1/conversations/{id}/status",
+        "conversations",
+        "Open, park (pending) or resolve",
+        {200: ("Conversation", "The conversation now.")},
+        errors=(404, 409),
+        body=schemas.SET_STATUS,
+        path_params=(schemas.CONVERSATION_ID,),
+        description="Reopening a resolved conversation is 409 while the customer has "
+        "another active one.",
+    ),
+    Operation(
+        "api.conversation.priority",
+        "POST",
+        "/api/v1/conversations/{id}/priority",
+        "conversations",
+        "Set the priority",
+        {200: ("Conversation", "The conversation now.")},
+        errors=(404,),
+        body=schemas.SET_PRIORITY,
+        path_params=(schemas.CONVERSATION_ID,),
+    ),
+    Operation(
+        "api.conversation.notes",
+        "POST",
+        "/api/v1/conversations/{id}/notes",
+        "conversations",
+        "Add an internal note",
+        {201: ("Note", "The note.")},
+        errors=(404,),
+        body=schemas.ADD_NOTE,
+        path_params=(schemas.CONVERSATION_ID,),
+    ),
+    Operation(
+        "api.conversation.tags.add",
+        "POST",
+        "/api/v1/conversations/{id}/tags",
+        "conversations",
+        "Tag",
+        {200: ("Conversation", "The conversation now.")},
+        errors=(404,),
+        body=schemas.TAGS,
+        path_params=(schemas.CONVERSATION_ID,),
+    ),
+    Operation(
+        "api.conversation.tags.remove",
+        "DELETE",
+        "/api/v1/conversations/{id}/tags",
+        "conversations",
+        "Untag (tags it does not have are ignored)",
+        {200: ("Conversation", "The conversation now.")},
+        errors=(404,),
+        body=schemas.TAGS,
+        path_params=(schemas.CONVERSATION_ID,),
+    ),
+    Operation(
+        "api.conversation.reply",
+        "POST",
+        "/api/v1/conversations/{id}/reply",
+        "conversations",
+        "Reply to the customer as the caller (origin agent)",
+        {
+            201: ("Message", "Queued (committed before this answer)."),
+            200: ("Message", "The message this idempotency key already queued."),
+        },
+        errors=(404, 409),
+        body=schemas.REPLY,
+        path_params=(schemas.CONVERSATION_ID,),
+        headers=(_IDEMPOTENCY,),
+        description="409 when the customer opted out or the idempotency key was used "
+        "for another text; 400 (conversation_id) when the sender cannot be replied to.",
+    ),
+    Operation(
+        "api.contacts",
+        "GET",
+        "/api/v1/contacts",
+        "contacts",
+        "List and search contacts",
+        {200: ("ContactList", "In the order they were added.")},
+        query=schemas.LIST_CONTACTS,
+    ),
+    Operation(
+        "api.contacts.create",
+        "POST",
+        "/api/v1/contacts",
+        "contacts",
+        "Create a contact",
+        {201: ("Contact", "The new contact.")},
+        errors=(409,),
+        body=schemas.CREATE_CONTACT,
+        description="409 when the number already has a contact.",
+    ),
+    Operation(
+        "api.contacts.lookup",
+        "GET",
+        "/api/v1/contacts/lookup",
+        "contacts",
+        "Find the contact of a number",
+        {200: ("Contact", "The contact.")},
+        errors=(404,),
+        query=schemas.LOOKUP_CONTACT,
+    ),
+    Operation(
+        "api.contact",
+        "GET",
+        "/api/v1/contacts/{id}",
+        "contacts",
+        "Get a contact",
+        {200: ("Contact", "The contact.")},
+        errors=(404,),
+        path_params=(schemas.CONTACT_ID,),
+    ),
+    Operation(
+        "api.contact.update",
+        "PATCH",
+        "/api/v1/contacts/{id}",
+        "contacts",
+        "Change a contact's name or attributes",
+        {200: ("Contact", "The contact now.")},
+        errors=(404,),
+        body=schemas.UPDATE_CONTACT,
+        path_params=(schemas.CONTACT_ID,),
+    ),
+    Operation(
+        "api.contact.delete",
+        "DELETE",
+        "/api/v1/contacts/{id}",
+        "contacts",
+        "Delete a contact without conversations",
+        {200: ("DeletedContact", "Gone.")},
+        errors=(404, 409),
+        path_params=(schemas.CONTACT_ID,),
+        description="409 when the contact has conversations (history stays).",
+    ),
+    Operation(
         "api.me",
         "GET",
         "/api/v1/me",
@@ -524,7 +888,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
 )
 
-# Conversations, contacts and webhooks join OPERATIONS and SCHEMAS as they land.
+# Webhooks (web/api/webhooks.py) join OPERATIONS and SCHEMAS when they land.
 
 
 def operations() -> tuple[Operation, ...]:
@@ -592,6 +956,8 @@ def document(access: Mapping[str, Access]) -> JsonDict:
         "security": [{"bearer": []}, {"session": []}],
         "tags": [
             {"name": "messages"},
+            {"name": "conversations"},
+            {"name": "contacts"},
             {"name": "modems"},
             {"name": "account"},
             {"name": "meta"},

@@ -94,7 +94,10 @@ class CheckedClient:
         if self.token is not None:
             sent.setdefault("Authorization", f"Bearer {self.token}")
         response = await self.client.request(method, path, headers=sent, **kwargs)
-        body = await response.json() if response.content_type.endswith("json") else None
+        if response.content_type.endswith("json"):
+            body = await response.json()
+        else:
+            body = await response.text()
         operation = self.doc.check(
             method, response.url.path, response.status, response.content_type, body
         )

@@ -28,6 +28,7 @@ from webhelpers import PASSWORD, T0, web_settings
 
 from gateway.daemon import Daemon
 from gateway.domain import utcnow
+from gateway.inbox.records import SYSTEM
 from web.api.openapi import document
 from web.app import create_app
 from web.routes import ROUTES
@@ -66,6 +67,11 @@ async def _seed(daemon: Daemon) -> str:
         await services.outbound.send(CUSTOMER, f"notification {i}", context={"i": i})
     await inbound(daemon.store, "a reply", now=now)
     await inbound(daemon.store, "hello", sender=OTHER, now=now + timedelta(seconds=1))
+    await services.contacts.create(
+        "+447700900777", name="Ada", attributes={"tier": "gold"}, actor=SYSTEM
+    )
+    await services.inbox.add_note(1, "a note", actor=SYSTEM)
+    await services.inbox.add_tags(1, ["vip"], actor=SYSTEM)
     return token.token
 
 
