@@ -127,6 +127,7 @@ def modem_view(modem: SimModem) -> dict[str, Any]:
         "echo": state.echo,
         "submitted": len(state.submitted),
         "reports_delivered": modem.reports_delivered,
+        "reports_dropped": modem.reports_dropped,
         "held": len(modem.held),
         "awaiting_ack": state.awaiting_ack,
         "faults": modem.faults.as_dict(),

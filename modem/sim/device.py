@@ -76,6 +76,7 @@ class SimModem:
         self.log_name = f"sim {state.own_number}"
         self.held: deque[HeldMessage] = deque()
         self.reports_delivered = 0
+        self.reports_dropped = 0  # routed to a full store (of reports_delivered)
         self._links: list[HostLink] = []
         self._ports: list[PortListener] = []
         self._unacked: deque[_Unacked] = deque()
@@ -255,6 +256,7 @@ class SimModem:
         mem = "SR" if ds == 2 and "SR" in state.storages else state.profile.ds0_storage
         if state.is_full(mem):
             _LOGGER.info("%s: %s is full, status report dropped", self.log_name, mem)
+            self.reports_dropped += 1
             return "dropped"
         index = state.storage(mem).store(pdu, tpdu_length, MessageStat.REC_UNREAD)
         if ds == 2:

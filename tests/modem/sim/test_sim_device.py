@@ -135,6 +135,23 @@ async def test_reports_per_cnmi_ds(network: SimNetwork) -> None:
     assert await host.idle() == b""
     assert modem.state.storage("SM").used == 1
     assert modem.reports_delivered == 3
+    assert modem.reports_dropped == 0
+
+
+async def test_a_report_for_a_full_store_is_dropped_and_counted(
+    network: SimNetwork,
+) -> None:
+    # what a modem does when nobody empties its report store; the crash harness counts
+    # these to tell a report the box lost from one the modem never kept
+    modem = network.add_modem(NUMBER)
+    host = await connect(modem)
+    await host.command("AT+CNMI=2,1,0,2,0")
+    capacity = modem.state.storage("SR").capacity
+    for _ in range(capacity):
+        assert modem.deliver_report(REPORT, 26) == "stored"
+    assert modem.deliver_report(REPORT, 26) == "dropped"
+    assert (modem.reports_delivered, modem.reports_dropped) == (capacity + 1, 1)
+    assert modem.state.storage("SR").used == capacity
 
 
 async def test_reboot_stores_what_was_not_acknowledged(network: SimNetwork) -> None:
