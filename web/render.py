@@ -22,7 +22,7 @@ NAV: tuple[tuple[str, str, Access], ...] = (
     ("Inbox", "inbox", Access.USER),
     ("Contacts", "contacts", Access.USER),
     ("Modems", "modems", Access.USER),
-    ("Webhooks", "webhooks", Access.USER),
+    ("Webhooks", "webhooks", Access.ADMIN),
     ("Users", "users", Access.ADMIN),
     ("Audit", "audit", Access.ADMIN),
 )

@@ -23,8 +23,10 @@ from web.api import (
     segments,
     v1,
 )
+from web.api import webhooks as api_webhooks
 from web.keys import ACCESS
 from web.ui import admin, pages, session
+from web.ui import webhooks as ui_webhooks
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,9 @@ class Route:
 
 CONVERSATION = "/api/v1/conversations/{id}"
 
+UI_HOOK = "/webhooks/endpoints/{id}"
+API_HOOK = "/api/v1/webhooks/endpoints/{id}"
+
 # fmt: off
 ROUTES: tuple[Route, ...] = (
     # signing in
@@ -48,7 +53,19 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/", pages.inbox, "inbox", Access.USER),
     Route("GET", "/contacts", pages.contacts, "contacts", Access.USER),
     Route("GET", "/modems", pages.modems, "modems", Access.USER),
-    Route("GET", "/webhooks", pages.webhooks, "webhooks", Access.USER),
+    Route("GET", "/webhooks", ui_webhooks.page, "webhooks", Access.ADMIN),
+    Route("POST", "/webhooks/endpoints", ui_webhooks.create, "webhooks.create", Access.ADMIN),
+    Route("GET", UI_HOOK, ui_webhooks.endpoint, "webhooks.endpoint", Access.ADMIN),
+    Route("POST", UI_HOOK, ui_webhooks.update, "webhooks.update", Access.ADMIN),
+    Route("POST", f"{UI_HOOK}/rotate", ui_webhooks.rotate, "webhooks.rotate", Access.ADMIN),
+    Route("POST", f"{UI_HOOK}/test", ui_webhooks.send_test, "webhooks.test", Access.ADMIN),
+    Route("POST", f"{UI_HOOK}/replay-dead", ui_webhooks.replay_dead, "webhooks.replay_dead",
+          Access.ADMIN),
+    Route("POST", f"{UI_HOOK}/delete", ui_webhooks.delete, "webhooks.delete", Access.ADMIN),
+    Route("GET", "/webhooks/deliveries/{id}", ui_webhooks.delivery, "webhooks.delivery",
+          Access.ADMIN),
+    Route("POST", "/webhooks/deliveries/{id}/replay", ui_webhooks.replay,
+          "webhooks.delivery.replay", Access.ADMIN),
     Route("GET", "/users", admin.users, "users", Access.ADMIN),
     Route("POST", "/users", admin.add_user, "users.add", Access.ADMIN),
     Route("POST", "/users/{username}/disable", admin.disable_user, "users.disable", Access.ADMIN),
@@ -93,6 +110,28 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/users", v1.users, "api.users", Access.ADMIN),
     Route("GET", "/api/v1/users/{id}", v1.user, "api.user", Access.ADMIN),
     Route("GET", "/api/v1/audit", v1.audit, "api.audit", Access.ADMIN),
+    # webhooks (admins): web/api/webhooks.py
+    Route("GET", "/api/v1/webhooks/endpoints", api_webhooks.list_endpoints,
+          "api.webhooks.endpoints", Access.ADMIN),
+    Route("POST", "/api/v1/webhooks/endpoints", api_webhooks.create_endpoint,
+          "api.webhooks.endpoints.create", Access.ADMIN),
+    Route("GET", API_HOOK, api_webhooks.get_endpoint, "api.webhooks.endpoint", Access.ADMIN),
+    Route("PATCH", API_HOOK, api_webhooks.update_endpoint, "api.webhooks.endpoint.update",
+          Access.ADMIN),
+    Route("DELETE", API_HOOK, api_webhooks.delete_endpoint, "api.webhooks.endpoint.delete",
+          Access.ADMIN),
+    Route("POST", f"{API_HOOK}/rotate-secret", api_webhooks.rotate_secret,
+          "api.webhooks.endpoint.rotate", Access.ADMIN),
+    Route("POST", f"{API_HOOK}/test", api_webhooks.send_test, "api.webhooks.endpoint.test",
+          Access.ADMIN),
+    Route("POST", f"{API_HOOK}/replay-dead", api_webhooks.replay_dead,
+          "api.webhooks.endpoint.replay_dead", Access.ADMIN),
+    Route("GET", "/api/v1/webhooks/deliveries", api_webhooks.list_deliveries,
+          "api.webhooks.deliveries", Access.ADMIN),
+    Route("GET", "/api/v1/webhooks/deliveries/{id}", api_webhooks.get_delivery,
+          "api.webhooks.delivery", Access.ADMIN),
+    Route("POST", "/api/v1/webhooks/deliveries/{id}/replay", api_webhooks.replay_delivery,
+          "api.webhooks.delivery.replay", Access.ADMIN),
 )
 # fmt: on
 

@@ -59,7 +59,9 @@ async def test_state_changing_ui_routes_need_the_csrf_token(
     response = await client.request(
         route.method, path, data={"csrf_token": csrf}, allow_redirects=False
     )
-    assert response.status in (303, 400)  # past CSRF: done, or its own check of input
+    # past CSRF: done, its own check of input, or no such thing (id 1 of a table the
+    # test leaves empty)
+    assert response.status in (303, 400, 404)
 
 
 def test_the_list_covers_the_known_forms() -> None:

@@ -893,7 +893,9 @@ OPERATIONS: tuple[Operation, ...] = (
 
 def operations() -> tuple[Operation, ...]:
     """Every documented operation."""
-    return OPERATIONS
+    from web.api import webhook_docs  # here: it imports this module
+
+    return OPERATIONS + webhook_docs.OPERATIONS
 
 
 def _responses(op: Operation, access: Access) -> JsonDict:
@@ -940,7 +942,9 @@ def document(access: Mapping[str, Access]) -> JsonDict:
     for op in operations():
         level = access.get(op.route, Access.USER)
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, level)
-    components = dict(SCHEMAS)
+    from web.api import webhook_docs  # here: it imports this module
+
+    components = {**SCHEMAS, **webhook_docs.SCHEMAS}
     return {
         "openapi": "3.1.0",
         "info": {

@@ -1,4 +1,4 @@
-"""The pages every signed-in user has: inbox, contacts, modems, webhooks."""
+"""The pages every signed-in user has: inbox, contacts, modems."""
 
 from __future__ import annotations
 
@@ -26,7 +26,3 @@ async def contacts(request: web.Request) -> web.Response:
 async def modems(request: web.Request) -> web.Response:
     views = await request.app[keys.OVERVIEW].modems()
     return render(request, "modems.html", modems=views)
-
-
-async def webhooks(request: web.Request) -> web.Response:
-    return render(request, "webhooks.html")
