@@ -153,8 +153,8 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def _message_counts(plan: Plan, rng: random.Random) -> list[int]:
-    """Messages per conversation: at least 1, skewed (most short, a few long), summing
-    to plan.messages, with conversation 0 holding exactly THREAD_MESSAGES."""
+    """Messages per conversation, summing to plan.messages; the first THREAD_MESSAGES."""
+    # At least 1 each, skewed: most conversations short, a few long.
     n = plan.conversations
     total = plan.messages
     if total < n + THREAD_MESSAGES:
@@ -195,8 +195,7 @@ def _seed_batch(
     seed: int,
     rare_at: frozenset[int],
 ) -> int:
-    """ON THE DB THREAD: conversations start..start+len(counts) with their contacts and
-    messages; the number of messages written."""
+    """ON THE DB THREAD: conversations from `start`, their contacts and messages; count."""
     rng = random.Random(seed * 1_000_003 + start)
     vocab = _vocabulary(random.Random(seed))
     cumulative = list(itertools.accumulate(_zipf_weights(len(vocab))))

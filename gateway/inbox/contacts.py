@@ -72,10 +72,8 @@ class ContactsService(ContactService):
         return await self._store.run(inbox_queries.contact_profile, cid)
 
     async def lookup(self, number: str) -> ContactProfile:
-        """The contact for a number (read in the default region); NotFound if none.
-
-        A sender name ("AMAZON") or a short code is looked up exactly as stored.
-        """
+        """The profile of the contact with this number (any form); NotFound if none."""
+        # A sender name ("AMAZON") or a short code is looked up exactly as stored.
         if not number.strip():
             raise InvalidInput("number", "a phone number is required")
         try:
@@ -101,9 +99,9 @@ class ContactsService(ContactService):
         cursor: str | None = None,
         limit: int = DEFAULT_PAGE,
     ) -> ContactPage:
-        """Contacts in the order they were added, `limit` at a time; `search` matches
-        3+ character pieces of the name, number or attribute values (or the number,
-        however it is written)."""
+        """Contacts in the order they were added, `limit` at a time, matching `search`."""
+        # `search`: 3+ character pieces of name, number or attribute values, or a number
+        # however it is written.
         terms = self._search_terms(search)
         after = None if cursor is None else policy.decode_id_cursor(cursor)
         size = policy.check_limit(limit, maximum=policy.MAX_PAGE)
@@ -174,8 +172,8 @@ class ContactsService(ContactService):
         attributes: Mapping[str, object] | None = None,
         actor: Actor | Identity,
     ) -> ContactRecord:
-        """Change the name (None or "" removes it; leave it out to keep it) and the
-        attributes (merged key by key; a None value removes the key)."""
+        """Change the name and merge attributes; the contact as it is now."""
+        # name None or "" removes it, left out keeps it; an attribute set to None is removed.
         cid = policy.check_id(contact_id, "contact_id")
         clear = name is None or (isinstance(name, str) and not name.strip())
         new_name = None
@@ -232,8 +230,8 @@ class ContactsService(ContactService):
     async def delete(
         self, contact_id: int, *, actor: Actor | Identity
     ) -> ContactRecord:
-        """Delete a contact without conversations (Conflict otherwise); their consent
-        history stays with the number."""
+        """Delete a contact without conversations (Conflict otherwise)."""
+        # Their consent history stays with the number.
         cid = policy.check_id(contact_id, "contact_id")
         who = Actor.of(actor)
         now = self._clock()

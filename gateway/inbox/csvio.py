@@ -56,8 +56,8 @@ def _guarded(text: str) -> bool:
 
 
 def safe_cell(text: str) -> str:
-    """A cell no spreadsheet runs as a formula: '=1+1' -> "'=1+1" (and "'=1" -> "''=1",
-    so that `unsafe_cell` can always take exactly one quote off)."""
+    """A cell no spreadsheet runs as a formula: '=1+1' -> "'=1+1"."""
+    # "'=1" becomes "''=1" too, so that unsafe_cell always takes exactly one quote off.
     return "'" + text if _guarded(text) else text
 
 
@@ -164,11 +164,8 @@ def _header(cells: list[str]) -> tuple[int, int | None, list[tuple[int, str]]]:
 def parse_import(
     data: bytes | str, *, max_rows: int = MAX_IMPORT_ROWS
 ) -> tuple[list[CsvContact], list[ImportProblem], int]:
-    """The rows of a contact CSV: (good rows, problems, data rows read).
-
-    A bad header or file refuses the whole import (InvalidInput naming `file`); a bad
-    row is a problem naming its row and field, and the other rows still count.
-    """
+    """A contact CSV's (good rows, problems, data rows); InvalidInput('file') if unreadable."""
+    # A bad row is a problem naming its row and field; the other rows still count.
     text = _decode(data)
     if "\x00" in text:
         raise InvalidInput("file", "not a text file (it holds NUL bytes)")

@@ -110,11 +110,9 @@ def filter_text(value: str | None, field: str) -> str | None:
 
 
 def search_terms(text: str | None, *, number: str | None = None) -> SearchTerms | None:
-    """The terms of a search box's text; None when there is nothing to search for.
-
-    Any text is acceptable: quotes, operators (AND, OR, NEAR), '*' and brackets are
-    words or separators here, never query syntax (the storage layer quotes every term).
-    """
+    """The terms of a search box's text; None when there is nothing to search for."""
+    # Quotes, AND/OR/NEAR, '*' and brackets are words or separators here, never query
+    # syntax: the storage layer quotes every term.
     if text is None:
         return None
     cleaned = text.strip()
@@ -193,11 +191,9 @@ def decode_id_cursor(text: str, *, field: str = "cursor") -> int:
 def awaiting_reply(
     last_inbound_id: int | None, last_agent_reply_id: int | None
 ) -> bool:
-    """The customer's last message came after the last agent reply (or there is none).
-
-    Automated and system texts (acknowledgements, compliance) are not a reply: the
-    customer still waits for a person.
-    """
+    """Whether the customer's last message came after the last agent reply (or none came)."""
+    # Automated and system texts (acknowledgements, compliance) are no reply: the
+    # customer still waits for a person.
     if last_inbound_id is None:
         return False
     return last_agent_reply_id is None or last_inbound_id > last_agent_reply_id
@@ -206,10 +202,7 @@ def awaiting_reply(
 def reply_contexts(
     inbound_ids: Iterable[int], candidates: Sequence[ReplyContext]
 ) -> dict[int, ReplyContext]:
-    """For each inbound message id, the newest candidate sent before it (ids grow in time).
-
-    `candidates` are outbound messages that carry a context, in any order.
-    """
+    """For each inbound message id, the newest candidate sent before it (ids grow in time)."""
     ordered = sorted(candidates, key=lambda c: c.message_id)
     found: dict[int, ReplyContext] = {}
     index = 0
@@ -224,11 +217,8 @@ def reply_contexts(
 
 
 def normalize_tag(text: str, *, field: str = "tags") -> str:
-    """A tag's canonical name: NFKC, lower case, inner spaces as '-'.
-
-    "  VIP Customer " -> "vip-customer"; refused when empty, too long, or holding
-    characters other than letters, digits, '_' and '-'.
-    """
+    """A tag's canonical name: "  VIP Customer " -> "vip-customer"; InvalidInput if unusable."""
+    # NFKC, lower case, inner spaces as '-'; letters, digits, '_' and '-' only.
     if not isinstance(text, str):
         raise InvalidInput(field, f"a tag is text, not {text!r:.40}")
     name = _SPACES.sub("-", unicodedata.normalize("NFKC", text).strip()).casefold()
@@ -315,10 +305,8 @@ def attribute_key(key: object, *, field: str = "attributes") -> str:
 
 
 def attribute_value(value: object, *, field: str) -> str | int | float | bool:
-    """One attribute's value: text, a whole number, a finite number or true/false.
-
-    Lists and objects are refused: routing rules compare single values.
-    """
+    """One attribute's value: text, a whole or finite number, or true/false."""
+    # Lists and objects are refused: routing rules compare single values.
     if isinstance(value, bool):
         return value
     if isinstance(value, int):

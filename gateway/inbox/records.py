@@ -270,17 +270,13 @@ class ContactProfile:
 
 @dataclass(frozen=True, slots=True)
 class ThreadView:
-    """A conversation with its messages and notes in time order, and the customer panel.
-
-    `items` are the newest messages (and the notes among them); `older_cursor` is the
-    `before` to pass for the page before them (None: this page starts the thread).
-    """
+    """A conversation's newest messages with the notes among them, and the customer panel."""
 
     conversation: ConversationSummary
     context: JsonObject  # merged contexts of the outbound messages sent in it
     reopen_count: int
     items: tuple[ThreadItem, ...]
-    older_cursor: int | None
+    older_cursor: int | None  # `before` for the page before `items`; None: none before
     customer: ContactProfile
     read_message_id: int | None  # the read marker: the newest message someone read
     read_by: UserBadge | None

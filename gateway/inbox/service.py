@@ -112,12 +112,9 @@ class InboxService:
         cursor: str | None = None,
         limit: int = DEFAULT_PAGE,
     ) -> ConversationPage:
-        """A page of conversations, newest activity first.
-
-        `ownership` mine is the conversations assigned to `user_id` (the caller);
-        `search` matches message bodies (word prefixes) and the contact's name, number
-        and attribute values; `cursor` is a page's `next_cursor`.
-        """
+        """A page of conversations, newest activity first; filter values as in build_query."""
+        # mine is the conversations assigned to `user_id`; `search` matches message bodies
+        # (word prefixes) and the contact's name, number and attribute values.
         query = self.build_query(
             status=status,
             ownership=ownership,
@@ -186,8 +183,7 @@ class InboxService:
         before: int | None = None,
         limit: int = DEFAULT_THREAD_PAGE,
     ) -> ThreadView:
-        """The conversation's newest `limit` messages (before message `before`), oldest
-        first, with notes inline, the customer panel and each reply's context."""
+        """The newest `limit` messages (before `before`) with notes, panel and reply contexts."""
         cid = policy.check_id(conversation_id, "conversation_id")
         if before is not None:
             policy.check_id(before, "before")
@@ -259,8 +255,9 @@ class InboxService:
         *,
         actor: Actor | Identity,
     ) -> ConversationSummary:
-        """Open, park (pending) or resolve the conversation (resolving stamps resolved_at;
-        reopening a resolved one is refused while its contact has another active one)."""
+        """Open, park (pending) or resolve the conversation; resolving stamps resolved_at."""
+        # Reopening a resolved one is a Conflict while its contact has another active one
+        # (queries.set_conversation_status: a contact has at most one).
         cid = policy.check_id(conversation_id, "conversation_id")
         target = policy.parse_status(status)
         who = Actor.of(actor)
@@ -422,12 +419,9 @@ class InboxService:
         actor: Actor | Identity,
         idempotency_key: str | None = None,
     ) -> MessageRecord:
-        """Send the customer a text as an agent; it is queued (committed) on return.
-
-        Goes through OutboundService's own unit step, so an opted-out number is refused
-        there (OptedOut) exactly as for any other send. The same `idempotency_key` again
-        returns the first message and queues nothing.
-        """
+        """Queue a text to the customer as an agent (committed on return); the message."""
+        # OutboundService's own unit step refuses an opted-out number (OptedOut) as for any
+        # send; the same `idempotency_key` again returns the first message, queues nothing.
         enqueued = await self.queue_reply(
             conversation_id, body, actor=actor, idempotency_key=idempotency_key
         )
@@ -441,8 +435,7 @@ class InboxService:
         actor: Actor | Identity,
         idempotency_key: str | None = None,
     ) -> Enqueued:
-        """`reply`, answering with the parts and whether this call queued the message
-        (`created` False: the idempotency key was known)."""
+        """`reply`, answering with the parts and `created` (False: the key was known)."""
         cid = policy.check_id(conversation_id, "conversation_id")
         if not isinstance(body, str):
             raise InvalidInput("body", "text is required")
@@ -516,10 +509,8 @@ class InboxService:
         actor: Actor | Identity,
         message_id: int | None = None,
     ) -> ConversationSummary:
-        """Mark the conversation read up to `message_id` (its newest message when None).
-
-        The marker is shared by the team and never moves back; only a move is audited.
-        """
+        """Mark the conversation read up to `message_id` (its newest message when None)."""
+        # The marker is the team's and never moves back; only a move is audited.
         cid = policy.check_id(conversation_id, "conversation_id")
         if message_id is not None:
             policy.check_id(message_id, "message_id")

@@ -12,8 +12,9 @@ from gateway.storage.models import BaseModel, Conversation, User, UtcDateTimeFie
 
 
 class ConversationRead(BaseModel):
-    """How far a conversation has been read: one marker per conversation, shared by the
-    team (a shared inbox: once someone read it, it is no longer news to anyone)."""
+    """How far a conversation has been read: one marker per conversation, the team's."""
+
+    # Shared: in a shared inbox, once someone read it, it is no longer news to anyone.
 
     conversation = peewee.ForeignKeyField(
         Conversation, primary_key=True, on_delete="CASCADE"

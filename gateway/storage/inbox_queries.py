@@ -85,6 +85,7 @@ SEARCH_SMALL_RESULT = 2000
 SEARCH_DENSE_SHARE = 0.04
 # A word prefix standing for at most this many indexed words is searched as those words.
 SEARCH_PREFIX_WORDS = 32
+SEARCH_PREFIX_MIN_CHARS = 3  # "or" finds the word "or" only, "ord" finds "order" too
 MAX_TAGS_PER_CONVERSATION = 30
 PROFILE_CONVERSATIONS = 10
 PROFILE_CONSENT_EVENTS = 20
@@ -128,36 +129,40 @@ def contact_match(terms: SearchTerms) -> str | None:
 
 
 def _tokens(word: str) -> list[str]:
-    """The words unicode61 (remove_diacritics 2) makes of `word`, near enough to look
-    them up in messages_fts_terms; FTS5 tokenizes the query itself anyway."""
+    """The words unicode61 (remove_diacritics 2) makes of `word`, near enough."""
+    # Only to look words up in messages_fts_terms: FTS5 tokenizes the query itself.
     decomposed = unicodedata.normalize("NFKD", word.lower())
     folded = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _WORD_CHARS.findall(folded)
 
 
 def _expanded_term(word: str) -> tuple[str, bool]:
-    """One term of the message query, and whether it is still a prefix query.
-
-    A prefix standing for at most SEARCH_PREFIX_WORDS indexed words becomes those words
-    (("order" OR "orders") for "order"*), which FTS5 answers far faster, above all when
-    asked about one message at a time; a one-character word matches only itself.
-    """
+    """One term of the message query, and whether a prefix is left in it."""
+    # A prefix standing for at most SEARCH_PREFIX_WORDS indexed words becomes those words
+    # (("order" OR "orders") for "order"*), which FTS5 answers far faster, above all when
+    # asked about one message at a time. The word itself is always one of them and is
+    # not looked up: fts5vocab counts a word's every occurrence to list it, which for a
+    # word in most messages costs more than the search. Shorter than
+    # SEARCH_PREFIX_MIN_CHARS, a word matches only itself.
     tokens = _tokens(word)
     if not tokens:
         return _phrase(word, prefix=True), True
     *head, last = tokens
-    if len(last) < 2:
-        return _phrase(" ".join(tokens), prefix=False), False
+    exact = _phrase(" ".join(tokens), prefix=False)
+    if len(last) < SEARCH_PREFIX_MIN_CHARS:
+        return exact, False
+    # `term >= last + "\x01"`, not `term > last`: fts5vocab applies only >= and <= while
+    # it reads, so `>` would count `last` first (no word holds a control character).
     rows = queries_db().execute_sql(
         "SELECT term FROM messages_fts_terms WHERE term >= ? AND term < ? LIMIT ?",
-        [last, last + "\U0010ffff", SEARCH_PREFIX_WORDS + 1],
+        [last + "\x01", last + "\U0010ffff", SEARCH_PREFIX_WORDS],
     )
-    words = [str(term) for (term,) in rows.fetchall()]
-    if not words or len(words) > SEARCH_PREFIX_WORDS:
-        return _phrase(word, prefix=True), True
-    phrases = [_phrase(" ".join([*head, w]), prefix=False) for w in words]
-    if len(phrases) == 1:
-        return phrases[0], False
+    longer = [str(term) for (term,) in rows.fetchall()]
+    if len(longer) >= SEARCH_PREFIX_WORDS:
+        return _phrase(" ".join(tokens), prefix=True), True
+    if not longer:
+        return exact, False
+    phrases = [exact, *(_phrase(" ".join([*head, w]), prefix=False) for w in longer)]
     return "(" + " OR ".join(phrases) + ")", False
 
 
@@ -175,11 +180,9 @@ _CONTACT_HITS = "SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?"
 
 
 def _message_condition(query: str, *, prefix: bool) -> tuple[Any | None, list[int]]:
-    """(a condition for many hits, or None) and (the conversations of few hits).
-
-    A query with a prefix left in it is never asked one message at a time: FTS5 merges
-    every word of the prefix again for each question.
-    """
+    """(a condition for many hits, or None) and (the conversations of few hits)."""
+    # A query with a prefix left in it is never asked one message at a time: FTS5 merges
+    # every word of the prefix again for each question.
     db = queries_db()
     newest = [
         int(rowid)
@@ -220,14 +223,12 @@ def _message_condition(query: str, *, prefix: bool) -> tuple[Any | None, list[in
 
 
 def _search_condition(terms: SearchTerms) -> Any | None:
-    """A condition on conversations for a search; None when nothing can match.
-
-    Three strategies, chosen per search: few hits (a rare word) - their conversations
-    by id, then sorted; many and dense (a word in more than SEARCH_DENSE_SHARE of the
-    messages) - the list walked in activity order, each conversation's messages checked
-    against the index, so a page is found near the top; many but sparse - every hit
-    mapped to its conversation, then the list walked against that set.
-    """
+    """A condition on conversations for a search; None when nothing can match."""
+    # Three strategies, chosen per search: few hits (a rare word) - their conversations
+    # by id, then sorted; many and dense (a word in more than SEARCH_DENSE_SHARE of the
+    # messages) - the list walked in activity order, each conversation's messages checked
+    # against the index, so a page is found near the top; many but sparse - every hit
+    # mapped to its conversation, then the list walked against that set.
     conditions: list[Any] = []
     ids: set[int] = set()
     if terms.words:
@@ -298,8 +299,8 @@ def attribute_keys() -> list[str]:
 
 
 def contact_attribute_text_sql(row: str) -> str:
-    """SQL for the text of a contact's attribute values that contacts_fts indexes, for
-    the row alias `row` (a true flag indexes its key: "vip" finds {"vip": true})."""
+    """SQL for the attribute text contacts_fts indexes, for the row alias `row`."""
+    # A true flag indexes its key: "vip" finds {"vip": true}.
     attributes = f"{row}.attributes"
     return (
         "(SELECT coalesce(group_concat(CASE WHEN j.type = 'true' THEN j.key "
@@ -601,8 +602,8 @@ def _part_state(row: Any) -> PartState:
 
 
 def _reply_candidates(number: str, inbound_ids: Sequence[int]) -> list[ReplyContext]:
-    """Outbound messages to `number` with a context that some of `inbound_ids` answer:
-    those between the first and the last, and the newest one before the first."""
+    """Outbound messages to `number` with a context that some of `inbound_ids` answer."""
+    # Those between the first and the last inbound id, and the newest one before the first.
     if not inbound_ids:
         return []
     first, last = min(inbound_ids), max(inbound_ids)
@@ -666,8 +667,7 @@ def _notes(
 
 
 def thread(conversation_id: int, *, before: int | None, limit: int) -> ThreadView:
-    """The conversation's newest `limit` messages before message `before` (all of them
-    from the newest when None), oldest first, with the notes written among them."""
+    """The newest `limit` messages before `before` (None: the newest), with their notes."""
     summary = conversation_summary(conversation_id)
     conversation = Conversation.get_by_id(conversation_id)
     query = Message.select().where(Message.conversation == conversation_id)
@@ -910,8 +910,8 @@ def mark_read(
     user_id: int | None,
     now: datetime,
 ) -> tuple[int | None, int | None]:
-    """Move the read marker forward to `message_id` (the newest message when None);
-    (previous marker, marker now). It never moves back."""
+    """Move the read marker up to `message_id` (None: the newest); (before, now)."""
+    # It never moves back.
     _conversation_row(conversation_id)
     if message_id is None:
         newest = (
@@ -987,8 +987,8 @@ def update_contact(
     attributes: JsonObject | None,
     now: datetime,
 ) -> tuple[ContactRecord, ContactRecord]:
-    """Change a contact's name (None keeps it, unless `clear_name`) and attributes
-    (merged; a None value removes a key); (before, after)."""
+    """Change a contact's name and merge its attributes; (before, after)."""
+    # name None keeps it unless `clear_name`; an attribute set to None is removed.
     row = _contact_row(contact_id)
     before = queries._contact(row)
     changes: dict[Any, Any] = {}
@@ -1007,10 +1007,8 @@ def update_contact(
 
 
 def delete_contact(contact_id: int) -> ContactRecord:
-    """Delete a contact who has no conversations (Conflict otherwise: history stays).
-
-    Their consent history is kept: it belongs to the number, and the law asks for it.
-    """
+    """Delete a contact who has no conversations (Conflict otherwise)."""
+    # The consent history is kept: it belongs to the number, and the law asks for it.
     row = _contact_row(contact_id)
     count = Conversation.select().where(Conversation.contact == contact_id).count()
     if count:
@@ -1052,11 +1050,10 @@ def list_contacts(
 def import_contacts(
     rows: Sequence[ContactInput], *, now: datetime, dry_run: bool = False
 ) -> ImportBatch:
-    """Create or update contacts: a number already known is updated (its name when the
-    row has one, its attributes merged). A number twice in `rows` is created once, then
-    updated. A row whose `exact` number is not stored is a problem. With `dry_run`
-    nothing is written, but the answer is what would happen.
-    """
+    """Create or update contacts (a known number is updated); the batch's counts and problems."""
+    # A known number gets the row's name when it has one and its attributes merged; a
+    # number twice in `rows` is created once, then updated; a row whose `exact` number
+    # is not stored is a problem. `dry_run` writes nothing and answers the same.
     created = updated = unchanged = 0
     problems: list[ImportProblem] = []
     seen: dict[str, tuple[str | None, dict[str, JsonValue]]] = {}
