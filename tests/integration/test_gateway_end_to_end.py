@@ -6,10 +6,7 @@ SIGTERM, and SIGKILL at a busy moment followed by a clean restart."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import sys
 import textwrap
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -18,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.harness import GatewayProcess
 from gateway import cli, events
 from gateway.config import load_settings
 from gateway.daemon import Daemon
@@ -29,7 +27,6 @@ from gateway.storage.db import Store, open_database
 from modem.events import ModemState
 from modem.sim.network import SimNetwork
 from modem.sim.server import TcpPort, serve_tcp
-from tests.conftest import ROOT
 from tests.gateway.gwhelpers import (
     CUSTOMER,
     WAIT_S,
@@ -141,62 +138,7 @@ async def _delivered(store: Store, message_id: int) -> object:
 
 
 # ---------------------------------------------------------------- the process
-
-
-class DaemonProcess:
-    """`python -m gateway.cli run` with a notify socket of our own."""
-
-    def __init__(self, tmp_path: Path, config: Path) -> None:
-        self.config = config
-        self.log = tmp_path / "daemon.log"
-        self.sock_path = tmp_path / "notify.sock"
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(self.sock_path))
-        self.sock.setblocking(False)
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        env = dict(os.environ)
-        env.update(
-            NOTIFY_SOCKET=str(self.sock_path),
-            WATCHDOG_USEC="2000000",
-            INVOCATION_ID="test",
-            PYTHONPATH=str(ROOT),
-        )
-        env.pop("WATCHDOG_PID", None)
-        with self.log.open("ab") as log:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "gateway.cli",
-                "run",
-                "--config",
-                str(self.config),
-                env=env,
-                cwd=str(ROOT),
-                stdout=log,
-                stderr=log,
-            )
-        await self.expect("READY=1")
-
-    async def expect(self, want: str) -> str:
-        loop = asyncio.get_running_loop()
-        async with asyncio.timeout(30):
-            while True:
-                got = (await loop.sock_recv(self.sock, 4096)).decode()
-                if want in got:
-                    return got
-
-    async def signal(self, sig: int) -> int:
-        assert self.proc is not None
-        self.proc.send_signal(sig)
-        async with asyncio.timeout(30):
-            return await self.proc.wait()
-
-    def close(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.kill()
-        self.sock.close()
+# (bench.harness.GatewayProcess: the same helper the crash harness and benchmarks use)
 
 
 async def test_the_daemon_process_under_systemd_signals_and_sigkill(
@@ -205,7 +147,8 @@ async def test_the_daemon_process_under_systemd_signals_and_sigkill(
     async with simulator_over_tcp() as (network, tcp):
         config = write_ini(tmp_path, tcp.url)
         settings = load_settings(config)
-        daemon = DaemonProcess(tmp_path, config)
+        # as systemd runs it: notify socket, watchdog, no timestamps
+        daemon = GatewayProcess(tmp_path, config, watchdog_s=2.0, under_systemd=True)
         store = await open_database(settings)
         try:
             await daemon.start()
@@ -250,6 +193,7 @@ async def test_the_daemon_process_under_systemd_signals_and_sigkill(
                     MessageStatus.DELIVERED,
                     MessageStatus.SENT,
                     MessageStatus.FAILED,
+                    MessageStatus.UNKNOWN,  # with the modem when the kill came
                 }
                 for message in queued:
                     got = await store.run(queries.get_message, message.id)
@@ -266,5 +210,5 @@ async def test_the_daemon_process_under_systemd_signals_and_sigkill(
                     assert received[message.body] == 1
             assert await daemon.signal(signal.SIGTERM) == 0
         finally:
-            daemon.close()
+            await daemon.close()
             await store.close()
