@@ -687,6 +687,11 @@ def record_attempt(
     rejections = row.rejections + (verdict is policy.Verdict.REJECTED)
     if result.interrupted:
         decision = policy.Decision(policy.Outcome.INTERRUPTED, next_attempt_at=now)
+    elif verdict is policy.Verdict.GONE and row.event_type == payloads.TEST_EVENT:
+        # a test goes to a disabled endpoint too: it must not wait for one, nor loop
+        decision = policy.Decision(
+            policy.Outcome.DEAD, reason="the receiver answered 410 Gone"
+        )
     else:
         decision = policy.decide(
             retry,
@@ -735,7 +740,7 @@ def record_attempt(
                 & (WebhookDelivery.next_attempt_at < decision.next_attempt_at)
             ).execute()
     row.save()
-    if outcome is policy.Outcome.DISABLED:
+    if verdict is policy.Verdict.GONE and not result.interrupted:
         endpoint = WebhookEndpoint.get_by_id(row.endpoint_id)
         if endpoint.active:
             endpoint.active = False

@@ -287,6 +287,15 @@ async def test_a_test_event_goes_to_its_endpoint_even_when_disabled(kit: Kit) ->
     assert request.verified
 
 
+async def test_a_test_event_answered_410_is_dead_not_retried(kit: Kit) -> None:
+    kit.receiver.mode = "410"
+    await kit.service.send_test(kit.endpoint_id, actor="test")
+    (dead,) = await eventually(lambda: kit.deliveries(status="dead"))
+    assert dead.last_error == "the receiver answered 410 Gone"
+    assert len(kit.receiver.requests) == 1
+    assert not (await kit.service.get_endpoint(kit.endpoint_id)).active
+
+
 async def test_a_rotated_secret_signs_beside_the_old_one_during_the_grace(
     kit: Kit,
 ) -> None:
