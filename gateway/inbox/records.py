@@ -167,6 +167,25 @@ class ConversationPage:
     next_cursor: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class InboxCounts:
+    """How many conversations each view of the inbox holds (the tabs' badges)."""
+
+    open: int
+    pending: int
+    mine_open: int  # open and assigned to the user asking (0 without one)
+    unassigned_open: int
+
+
+@dataclass(frozen=True, slots=True)
+class FilterOptions:
+    """The values the list's filters can take now."""
+
+    tags: tuple[str, ...]
+    queues: tuple[str, ...]
+    modems: tuple[str, ...]
+
+
 # ------------------------------------------------------------------ the thread
 
 

@@ -41,6 +41,8 @@ from gateway.inbox.records import (
     ConversationQuery,
     ConversationSummary,
     Cursor,
+    FilterOptions,
+    InboxCounts,
     NoteRecord,
     Ownership,
     SearchTerms,
@@ -170,6 +172,16 @@ class InboxService:
             else policy.parse_priority(priority),
             search=self.search_terms(search),
         )
+
+    async def counts(self, *, user_id: int | None = None) -> InboxCounts:
+        """How many conversations are open, pending, open and mine, open and nobody's."""
+        if user_id is not None:
+            policy.check_id(user_id, "user_id")
+        return await self._store.run(inbox_queries.inbox_counts, user_id)
+
+    async def filter_options(self) -> FilterOptions:
+        """The tags, queues and modems the list can be filtered by."""
+        return await self._store.run(inbox_queries.filter_options)
 
     async def get(self, conversation_id: int) -> ConversationSummary:
         """One conversation as a list row; NotFound if there is none."""

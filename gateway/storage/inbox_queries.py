@@ -30,6 +30,7 @@ from gateway.domain import (
     ConsentKind,
     ConsentState,
     ContactRecord,
+    ConversationStatus,
     Direction,
     JsonObject,
     JsonValue,
@@ -48,8 +49,10 @@ from gateway.inbox.records import (
     ConversationQuery,
     ConversationSummary,
     Cursor,
+    FilterOptions,
     ImportBatch,
     ImportProblem,
+    InboxCounts,
     MessagePreview,
     NoteRecord,
     PartState,
@@ -68,6 +71,7 @@ from gateway.storage.models import (
     Conversation,
     ConversationTag,
     Message,
+    Modem,
     Note,
     OutboundPart,
     Tag,
@@ -582,6 +586,56 @@ def conversation_summary(conversation_id: int) -> ConversationSummary:
     if not rows:
         raise NotFound("conversation", conversation_id)
     return _summaries(rows)[0]
+
+
+def inbox_counts(user_id: int | None) -> InboxCounts:
+    """Open and pending conversations, and the open ones that are the user's or nobody's."""
+    by_status: Any = (
+        Conversation.select(Conversation.status, fn.COUNT(Conversation.id))
+        .where(
+            Conversation.status.in_(
+                [ConversationStatus.OPEN, ConversationStatus.PENDING]
+            )
+        )
+        .group_by(Conversation.status)
+        .tuples()
+    )
+    counts = {ConversationStatus(status): int(n) for status, n in by_status}
+    is_open = Conversation.status == ConversationStatus.OPEN
+    mine = 0
+    if user_id is not None:
+        mine = (
+            Conversation.select()
+            .where(is_open & (Conversation.assignee == user_id))
+            .count()
+        )
+    nobody = (
+        Conversation.select().where(is_open & Conversation.assignee.is_null()).count()
+    )
+    return InboxCounts(
+        open=counts.get(ConversationStatus.OPEN, 0),
+        pending=counts.get(ConversationStatus.PENDING, 0),
+        mine_open=mine,
+        unassigned_open=nobody,
+    )
+
+
+def filter_options() -> FilterOptions:
+    """Every tag, every queue a conversation is in, every modem the box knows."""
+    tags: Any = Tag.select(Tag.name).order_by(Tag.name).tuples()
+    queues: Any = (
+        Conversation.select(Conversation.queue)
+        .where(Conversation.queue.is_null(False))
+        .distinct()
+        .order_by(Conversation.queue)
+        .tuples()
+    )
+    modems: Any = Modem.select(Modem.name).order_by(Modem.name).tuples()
+    return FilterOptions(
+        tags=tuple(str(name) for (name,) in tags),
+        queues=tuple(str(name) for (name,) in queues),
+        modems=tuple(str(name) for (name,) in modems),
+    )
 
 
 # ------------------------------------------------------------------ the thread

@@ -249,3 +249,28 @@ async def test_no_row_is_repeated_or_skipped_while_messages_arrive(rig: Inbox) -
     assert [i for i in seen if i in unmoved] == unmoved
     # and the top of the list now starts with what moved
     assert everyone[:3] == [new, moved, shown_again]
+
+
+async def test_counts_for_the_tabs(rig: Inbox, three: dict[str, int]) -> None:
+    alice, bob = three["alice"], three["bob"]
+    counts = await rig.inbox.counts(user_id=alice)
+    assert (counts.open, counts.pending, counts.mine_open, counts.unassigned_open) == (
+        1,
+        1,
+        1,
+        0,
+    )
+    assert (await rig.inbox.counts(user_id=bob)).mine_open == 0  # bob's is pending
+    await rig.inbound("new one", sender="+447700900501")
+    counts = await rig.inbox.counts()
+    assert (counts.open, counts.mine_open, counts.unassigned_open) == (2, 0, 1)
+    with pytest.raises(InvalidInput):
+        await rig.inbox.counts(user_id=0)
+
+
+async def test_filter_options(rig: Inbox, three: dict[str, int]) -> None:
+    await rig.store.run(queries.upsert_modem, "usb0", now=rig.clock(), state="ready")
+    options = await rig.inbox.filter_options()
+    assert options.tags == ("billing", "vip")
+    assert options.queues == ("sales", "support")
+    assert options.modems == ("usb0",)
