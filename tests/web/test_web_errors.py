@@ -167,3 +167,30 @@ async def test_the_console_hides_internals_too(
     page = await response.text()
     assert "internal error" in page
     assert "secret" not in page
+
+
+async def test_every_api_route_answers_errors_in_the_one_shape(
+    api: TestClient[Any, Any],
+) -> None:
+    """Walk the router: each API route is made to fail - an id that is no id, a body that
+    is no object, a name nobody has, a token nobody has - and answers the pinned shape."""
+    checked = 0
+    for route in ROUTES:
+        if not route.path.startswith("/api/"):
+            continue
+        if "{id}" in route.path:
+            path = route.path.replace("{id}", "0")
+            response = await api.request(route.method, path, json={})
+            await assert_error_shape(response, 400, "invalid_input", field="id")
+        elif route.method in {"POST", "PATCH", "DELETE"}:
+            path = route.path.replace("{name}", "usb0")
+            response = await api.request(route.method, path, json=[])
+            await assert_error_shape(response, 400, "invalid_json")
+        elif "{name}" in route.path:
+            response = await api.get(route.path.replace("{name}", "nobody"))
+            await assert_error_shape(response, 404, "not_found")
+        else:
+            response = await api.get(route.path, headers={"Authorization": "Bearer x"})
+            await assert_error_shape(response, 401, "unauthorized")
+        checked += 1
+    assert checked >= 25
