@@ -129,10 +129,10 @@ class RoundSpec:
 
     inbound: int = 500
     outbound: int = 500
-    modems: int = 2
+    modems: int = 4
     phones: int = 10
     seed: int = 1
-    inject_s: float = 20.0  # the traffic is spread over this long
+    inject_s: float = 15.0  # the traffic is spread over this long
     # a daemon lives this long (uniformly drawn) from spawn to SIGKILL; start-up takes
     # ~0.7 s here, so the shortest lives die while starting
     life_s: tuple[float, float] = (0.3, 3.0)

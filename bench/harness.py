@@ -106,6 +106,22 @@ def process_cpu_s(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def first_child(pid: int, marker: str) -> int | None:
+    """The child of `pid` whose command line contains `marker` (Linux /proc), e.g. the
+    program strace runs - not a probe strace forks first; None while there is none."""
+    with contextlib.suppress(OSError, ValueError):
+        own = os.readlink(f"/proc/{pid}/exe")
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                with contextlib.suppress(OSError):
+                    if os.readlink(f"/proc/{child}/exe") == own:
+                        continue  # forked, not yet (or never) the program
+                    argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+                    if any(marker.encode() in arg for arg in argv):
+                        return int(child)
+    return None
+
+
 def _ports_free(base: int, count: int) -> bool:
     for port in range(base, base + count):
         with socket.socket() as sock:
@@ -388,13 +404,7 @@ class GatewayProcess:
 
     def _launched_child(self) -> int | None:
         assert self.proc is not None
-        root = self.proc.pid
-        with contextlib.suppress(OSError, ValueError):
-            for task in Path(f"/proc/{root}/task").iterdir():
-                children = (task / "children").read_text().split()
-                if children:
-                    return int(children[0])
-        return None
+        return first_child(self.proc.pid, str(self.config))
 
     async def start(self) -> None:
         """Start it and wait for READY=1."""

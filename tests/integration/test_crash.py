@@ -21,7 +21,7 @@ SPEC = RoundSpec(
     phones=6,
     seed=20261127,
     inject_s=5.0,
-    life_s=(0.4, 2.0),  # start-up takes ~0.7 s: some die starting, most while working
+    life_s=(0.5, 3.0),  # start-up takes ~0.7 s: some die starting, most while working
 )
 
 
