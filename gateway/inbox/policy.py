@@ -189,12 +189,15 @@ def decode_id_cursor(text: str, *, field: str = "cursor") -> int:
 
 
 def awaiting_reply(
-    last_inbound_id: int | None, last_agent_reply_id: int | None
+    last_inbound_id: int | None,
+    last_agent_reply_id: int | None,
+    *,
+    repliable: bool = True,
 ) -> bool:
     """Whether the customer's last message came after the last agent reply (or none came)."""
     # Automated and system texts (acknowledgements, compliance) are no reply: the
     # customer still waits for a person.
-    if last_inbound_id is None:
+    if last_inbound_id is None or not repliable:  # nobody to answer an "AMAZON"
         return False
     return last_agent_reply_id is None or last_inbound_id > last_agent_reply_id
 

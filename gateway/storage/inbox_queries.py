@@ -513,7 +513,9 @@ def _summaries(rows: Sequence[tuple[Any, ...]]) -> list[ConversationSummary]:
                 else UserBadge(assignee_id, username, display_name),
                 tags=tuple(tags[cid]),
                 last_message=previews.get(cid),
-                awaiting_reply=policy.awaiting_reply(last_in, last_agent),
+                awaiting_reply=policy.awaiting_reply(
+                    last_in, last_agent, repliable=kind is not NumberKind.ALPHANUMERIC
+                ),
                 unread_count=int(unread),
                 created_at=created_at,
                 last_activity_at=updated_at,

@@ -153,6 +153,8 @@ async def test_a_row_shows_contact_preview_and_reply_state(rig: Inbox) -> None:
     (alpha,) = [r for r in rows.values() if r.id != cid]
     assert alpha.contact.alphanumeric
     assert alpha.contact.display == "AMAZON"
+    assert not alpha.awaiting_reply  # nobody to reply to
+    assert alpha.unread
 
 
 async def test_only_an_agent_reply_stops_the_wait(rig: Inbox) -> None:

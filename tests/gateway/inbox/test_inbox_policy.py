@@ -66,6 +66,7 @@ def test_a_cursor_keeps_its_instant_in_utc() -> None:
 )
 def test_awaiting_reply(inbound: int | None, agent: int | None, waiting: bool) -> None:
     assert policy.awaiting_reply(inbound, agent) is waiting
+    assert policy.awaiting_reply(inbound, agent, repliable=False) is False
 
 
 def _ctx(message_id: int) -> ReplyContext:
