@@ -25,7 +25,9 @@ from web.api import (
 )
 from web.api import webhooks as api_webhooks
 from web.keys import ACCESS
-from web.ui import admin, pages, session
+from web.ui import admin, inbox, live, session
+from web.ui import contacts as ui_contacts
+from web.ui import modems as ui_modems
 from web.ui import webhooks as ui_webhooks
 
 
@@ -39,6 +41,8 @@ class Route:
 
 
 CONVERSATION = "/api/v1/conversations/{id}"
+UI_CONVERSATION = r"/conversations/{id:\d+}"
+UI_CONTACT = r"/contacts/{id:\d+}"
 
 UI_HOOK = "/webhooks/endpoints/{id}"
 API_HOOK = "/api/v1/webhooks/endpoints/{id}"
@@ -50,9 +54,31 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/login", session.login_submit, "login.submit", Access.PUBLIC),
     Route("POST", "/logout", session.logout, "logout", Access.USER),
     # the console
-    Route("GET", "/", pages.inbox, "inbox", Access.USER),
-    Route("GET", "/contacts", pages.contacts, "contacts", Access.USER),
-    Route("GET", "/modems", pages.modems, "modems", Access.USER),
+    Route("GET", "/", inbox.inbox, "inbox", Access.USER),
+    Route("GET", "/inbox/list", inbox.list_fragment, "inbox.list", Access.USER),
+    Route("GET", UI_CONVERSATION, inbox.conversation, "inbox.conversation", Access.USER),
+    Route("GET", f"{UI_CONVERSATION}/thread", inbox.thread_fragment, "inbox.thread",
+          Access.USER),
+    Route("POST", f"{UI_CONVERSATION}/reply", inbox.reply, "inbox.reply", Access.USER),
+    Route("POST", f"{UI_CONVERSATION}/notes", inbox.add_note, "inbox.note", Access.USER),
+    Route("POST", f"{UI_CONVERSATION}/assign", inbox.assign, "inbox.assign", Access.USER),
+    Route("POST", f"{UI_CONVERSATION}/status", inbox.set_status, "inbox.status", Access.USER),
+    Route("POST", f"{UI_CONVERSATION}/priority", inbox.set_priority, "inbox.priority",
+          Access.USER),
+    Route("POST", f"{UI_CONVERSATION}/tags", inbox.add_tags, "inbox.tag", Access.USER),
+    Route("POST", f"{UI_CONVERSATION}/tags/remove", inbox.remove_tag, "inbox.untag",
+          Access.USER),
+    Route("POST", f"{UI_CONVERSATION}/read", inbox.mark_read, "inbox.read", Access.USER),
+    Route("GET", "/events/inbox", live.inbox_events, "events.inbox", Access.USER),
+    Route("GET", "/contacts", ui_contacts.index, "contacts", Access.USER),
+    Route("POST", "/contacts", ui_contacts.create, "contacts.create", Access.USER),
+    Route("GET", "/contacts/export.csv", ui_contacts.export_csv, "contacts.export",
+          Access.USER),
+    Route("POST", "/contacts/import", ui_contacts.import_csv, "contacts.upload", Access.USER),
+    Route("GET", UI_CONTACT, ui_contacts.show, "contact", Access.USER),
+    Route("POST", UI_CONTACT, ui_contacts.update, "contact.update", Access.USER),
+    Route("GET", "/modems", ui_modems.index, "modems", Access.USER),
+    Route("POST", "/modems/test", ui_modems.send_test, "modems.test", Access.USER),
     Route("GET", "/webhooks", ui_webhooks.page, "webhooks", Access.ADMIN),
     Route("POST", "/webhooks/endpoints", ui_webhooks.create, "webhooks.create", Access.ADMIN),
     Route("GET", UI_HOOK, ui_webhooks.endpoint, "webhooks.endpoint", Access.ADMIN),
