@@ -108,8 +108,10 @@ async def test_a_receiver_down_then_back_gets_every_event_signed_and_in_order(
             recorded = await eventually(
                 lambda: everything_arrived(r, receiver), what="every event delivered"
             )
-            deliveries = await hooks.list_deliveries(limit=500)
-            assert {d.status.value for d in deliveries} == {"delivered"}
+            # the receiver answered; the relay commits each answer right after
+            deliveries = await eventually(
+                lambda: _all_delivered(hooks), what="every delivery marked delivered"
+            )
             first_delivery = min(deliveries, key=lambda d: d.id)
             attempts = (await hooks.get_delivery(first_delivery.id)).attempts
     finally:
@@ -126,10 +128,12 @@ async def test_a_receiver_down_then_back_gets_every_event_signed_and_in_order(
     assert types.count("conversation.created") == 2
     assert types.count("message.received") == 4
 
-    # every request signed (those that failed too), every event taken exactly once
+    # every request signed (those that failed too); every event taken, at least once
+    # (an answer later than timeout_s on a loaded machine is tried again, with the same
+    # webhook-id: receivers drop the repeat, and so does this check)
     assert receiver.requests
     assert all(req.verified for req in receiver.requests)
-    accepted = [req.webhook_id for req in receiver.accepted()]
+    accepted = list(dict.fromkeys(req.webhook_id for req in receiver.accepted()))
     assert sorted(accepted) == sorted(e for e, _, _ in recorded)
 
     # order per conversation: as the events happened
@@ -149,6 +153,12 @@ async def test_a_receiver_down_then_back_gets_every_event_signed_and_in_order(
     assert (None, "no answer within 0.5 s", "retry") in kinds
     assert kinds[-1] == (204, "", "delivered")
     assert all(k[2] == "retry" for k in kinds[:-1])
+
+
+async def _all_delivered(hooks: Any) -> list[Any] | None:
+    deliveries = await hooks.list_deliveries(limit=500)
+    done = {d.status.value for d in deliveries} == {"delivered"}
+    return list(deliveries) if done else None
 
 
 async def _matching(errors: Any, text: str, n: int) -> list[str] | None:
