@@ -133,6 +133,7 @@ class Text(Field):
     values: tuple[str, ...] = field(default=())  # when given: one of these exactly
     format: str | None = None  # documentation only ("date-time" is Time's)
     controls: bool = True  # False: control characters other than whitespace refused
+    blank: bool = True  # False: only whitespace is refused (pattern \S documents it)
 
     def _schema(self) -> JsonDict:
         if self.values:
@@ -144,6 +145,8 @@ class Text(Field):
         }
         if self.format is not None:
             schema["format"] = self.format
+        if not self.blank:
+            schema["pattern"] = r"\S"
         return schema
 
     def _kind(self) -> str:
@@ -166,6 +169,8 @@ class Text(Field):
                 f"{self.min_length} to {self.max_length} characters, not {len(value)}",
             )
         storable(value, self.name)
+        if not self.blank and not value.strip():
+            raise InvalidInput(self.name, "the text is empty")
         if not self.controls and any(
             unicodedata.category(c) == "Cc" and not c.isspace() for c in value
         ):

@@ -92,6 +92,7 @@ SEND_MESSAGE = Body(
             "[outbound] max_parts SMS parts.",
             max_length=MAX_BODY_CHARS,
             required=True,
+            blank=False,
             example="Your order A-1042 has shipped. Reply here with any question.",
         ),
         JsonMap(
@@ -258,6 +259,7 @@ TEST_MODEM = Body(
             name="body",
             description="The text (a standard test message when absent).",
             max_length=MAX_BODY_CHARS,
+            blank=False,
         ),
     ),
     example={"to": "+447700900123"},
@@ -628,6 +630,7 @@ ADD_NOTE = Body(
             description="The note (agents only; never sent).",
             max_length=policy.MAX_NOTE_CHARS,
             required=True,
+            blank=False,
             example="Called them back; refund approved.",
         ),
     )
@@ -651,6 +654,7 @@ REPLY = Body(
             description="The text, sent as the token's user (origin agent).",
             max_length=MAX_BODY_CHARS,
             required=True,
+            blank=False,
             example="Thanks - your refund is on its way.",
         ),
         Text(
