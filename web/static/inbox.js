@@ -293,8 +293,32 @@
       });
   }
 
+  // What an agent is typing in a region about to be swapped (the tag box): kept, unless
+  // it belongs to the form just submitted.
+  function typed(article, submitted) {
+    var kept = [];
+    article.querySelectorAll("[data-region] input[id]:not([type=hidden])").forEach(function (input) {
+      if (input.value && input.form !== submitted) {
+        kept.push({ id: input.id, value: input.value, start: input.selectionStart, end: input.selectionEnd });
+      }
+    });
+    return kept;
+  }
+
+  function retype(kept) {
+    kept.forEach(function (k) {
+      var input = document.getElementById(k.id);
+      if (input && !input.value) {
+        input.value = k.value;
+        if (document.activeElement === input && k.start !== null) {
+          input.setSelectionRange(k.start, k.end);
+        }
+      }
+    });
+  }
+
   // Swap the changed regions in; the composer (and its draft) stays as it is.
-  function swapThread(doc) {
+  function swapThread(doc, submitted) {
     var fresh = doc.querySelector("article.thread");
     var current = thread();
     if (!fresh) {
@@ -305,9 +329,14 @@
       shown(thread(), false);
       return true;
     }
+    var kept = typed(current, submitted || null);
     var active = document.activeElement;
     var activeId = active && current.contains(active) && active.id ? active.id : null;
     var activeShortcut = active && active.getAttribute ? active.getAttribute("data-shortcut") : null;
+    // A refusal the agent has not acted on yet stays through live refreshes.
+    var refusals = submitted === undefined
+      ? Array.prototype.slice.call(current.querySelectorAll("[data-composer-error]"))
+      : [];
     REGIONS.forEach(function (name) {
       var selector = '[data-region="' + name + '"]';
       var old = current.querySelector(selector);
@@ -331,6 +360,10 @@
     ["data-unread", "data-status", "data-mine", "data-url"].forEach(function (attr) {
       current.setAttribute(attr, fresh.getAttribute(attr) || "");
     });
+    var notice = current.querySelector('[data-region="notice"]');
+    if (notice && !notice.querySelector("[data-composer-error]")) {
+      refusals.forEach(function (p) { notice.appendChild(p); });
+    }
     var again = (activeId && document.getElementById(activeId)) ||
       (activeShortcut && current.querySelector('[data-shortcut="' + activeShortcut + '"]'));
     if (again) {
@@ -341,6 +374,7 @@
         title.focus({ preventScroll: true });
       }
     }
+    retype(kept);
     return true;
   }
 
@@ -355,7 +389,7 @@
       })
       .then(function (html) {
         if (html !== null) {
-          swapThread(parse(html));
+          swapThread(parse(html), undefined);
           var now = thread();
           if (now) {
             markRead(now);
@@ -380,7 +414,7 @@
       .then(function (response) {
         return response.text().then(function (html) {
           var doc = parse(html);
-          var swapped = doc.querySelector("article.thread") ? swapThread(doc) : false;
+          var swapped = doc.querySelector("article.thread") ? swapThread(doc, form) : false;
           if (!response.ok) {
             if (!swapped || !thread().querySelector("[data-composer-error]")) {
               flash(errorText(doc, response.status));
