@@ -16,6 +16,7 @@ PostgreSQL twin is a tsvector column with a GIN index and the same three functio
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import operator
 import re
@@ -83,6 +84,10 @@ _LOGGER = logging.getLogger(__name__)
 # Search strategy (see _search_condition). At most this many message hits are answered
 # by listing their conversations; more, and the density of the newest hits decides.
 SEARCH_SMALL_RESULT = 2000
+# Contacts map to their conversations through an index (a contact has few), so far more
+# contact hits are still answered by listing their conversations.
+SEARCH_CONTACTS_SMALL_RESULT = 20_000
+SEARCH_LISTED_IDS = 100  # more conversation ids than this go to SQLite as one value
 # From this share of messages matching, the list is walked in activity order asking the
 # index about each conversation's messages (a page is found within a few hundred rows);
 # below it, every hit is mapped to its conversation first.
@@ -201,7 +206,7 @@ def _message_condition(query: str, *, prefix: bool) -> tuple[Any | None, list[in
             return None, []
         rows = db.execute_sql(
             "SELECT DISTINCT conversation_id FROM messages INDEXED BY "
-            f"messages_id_conversation_id WHERE id IN ({','.join('?' * len(newest))})",
+            f"messages_id_conversation_id WHERE id IN ({_marks(newest)})",
             newest,
         ).fetchall()
         return None, [int(cid) for (cid,) in rows]
@@ -249,20 +254,20 @@ def _search_condition(terms: SearchTerms) -> Any | None:
             int(rowid)
             for (rowid,) in queries_db()
             .execute_sql(
-                f"{_CONTACT_HITS} LIMIT ?", [contact_query, SEARCH_SMALL_RESULT + 1]
+                f"{_CONTACT_HITS} LIMIT ?",
+                [contact_query, SEARCH_CONTACTS_SMALL_RESULT + 1],
             )
             .fetchall()
         ]
-        if len(contacts) > SEARCH_SMALL_RESULT:
+        if len(contacts) > SEARCH_CONTACTS_SMALL_RESULT:
             hits = _enclosed(_CONTACT_HITS, [contact_query])
             conditions.append(Conversation.contact.in_(hits))
         elif contacts:
-            ids.update(
-                row.id
-                for row in Conversation.select(Conversation.id).where(
-                    Conversation.contact.in_(contacts)
-                )
+            rows = queries_db().execute_sql(
+                f"SELECT id FROM conversations WHERE contact_id IN ({_marks(contacts)})",
+                contacts,
             )
+            ids.update(int(cid) for (cid,) in rows.fetchall())
     if terms.number is not None:
         ids.update(
             row.id
@@ -271,10 +276,25 @@ def _search_condition(terms: SearchTerms) -> Any | None:
             )
         )
     if ids:
-        conditions.append(Conversation.id.in_(sorted(ids)))
+        conditions.append(_one_of(sorted(ids)))
     if not conditions:
         return None
     return functools.reduce(operator.or_, conditions)
+
+
+def _marks(values: Collection[object]) -> str:
+    return ", ".join("?" * len(values))
+
+
+def _one_of(ids: Sequence[int]) -> Any:
+    """Conversation.id IN ids; a long list as one JSON parameter (json_each)."""
+    if len(ids) <= SEARCH_LISTED_IDS:
+        return Conversation.id.in_(list(ids))
+    # peewee turns every value of a list into a node of its own, which for thousands of
+    # ids costs more than the query
+    return Conversation.id.in_(
+        _enclosed("SELECT value FROM json_each(?)", [json.dumps(list(ids))])
+    )
 
 
 def contact_search_condition(terms: SearchTerms) -> Any | None:

@@ -137,6 +137,7 @@ async def test_the_walk_for_large_results_finds_the_same(
     small = await _found(rig, "parcel")
     assert len(small) == 7
     monkeypatch.setattr(inbox_queries, "SEARCH_SMALL_RESULT", 1)
+    monkeypatch.setattr(inbox_queries, "SEARCH_CONTACTS_SMALL_RESULT", 0)
     for share in (0.0, 2.0):  # dense: walked and probed; sparse: hits mapped first
         monkeypatch.setattr(inbox_queries, "SEARCH_DENSE_SHARE", share)
         assert await _found(rig, "parcel") == small
