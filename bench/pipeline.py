@@ -2,7 +2,7 @@
 and gammu-smsd against the same simulator in the same run.
 
     .venv/bin/python bench/pipeline.py [--modems 1,4,16] [--outbound 2000]
-        [--inbound 300] [--inbound-rate 20] [--gammu-messages 60] [--gammu-inbound 12]
+        [--inbound 300] [--inbound-rate 20] [--gammu-messages 40] [--gammu-inbound 12]
         [--skip-gammu] [--status-reports] [--paced] [--no-strace] [--json PATH]
 
 For each modem count, a simulator (`python -m modem.sim --tcp ... --modems N`, zero
@@ -631,8 +631,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--gammu-messages",
         type=_positive,
-        default=60,
-        help="queued for gammu-smsd, ~0.7 s per part (60)",
+        default=40,
+        help="queued for gammu-smsd, ~0.7 s per part (40)",
     )
     parser.add_argument(
         "--gammu-inbound",
