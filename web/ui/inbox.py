@@ -112,7 +112,12 @@ async def list_fragment(request: web.Request) -> web.Response:
         cursor=request.query.get("cursor"),
         limit=limit or views.LIST_PAGE,
     )
-    open_id = query_int(request, "open", default=None)
+    return _list(request, listing, view, query_int(request, "open", default=None))
+
+
+def _list(
+    request: web.Request, listing: views.ListPane, view: ListView, open_id: int | None
+) -> web.Response:
     return render(
         request,
         "inbox/list_fragment.html",
