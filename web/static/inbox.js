@@ -136,7 +136,17 @@
     }
     selectedId = all[index].getAttribute("data-id");
     markRows();
+    var link = all[index].querySelector("a[data-open-conversation]");
+    if (link && listBox.offsetParent !== null) {
+      link.focus({ preventScroll: true }); // screen readers follow the selection
+    }
     all[index].scrollIntoView({ block: "nearest" });
+  }
+
+  function focusedRow() {
+    var active = document.activeElement;
+    var row = active && active.closest ? active.closest("li.row") : null;
+    return row && listBox.contains(row) ? row : null;
   }
 
   var listRefresh = serial(function () {
@@ -166,6 +176,7 @@
           oldTabs.replaceWith(adopt(tabs));
         }
         var top = listBox.scrollTop;
+        var hadFocus = focusedRow();
         var nodes = [adopt(fresh)];
         var more = doc.querySelector(".more");
         if (more) {
@@ -174,6 +185,11 @@
         listBox.replaceChildren.apply(listBox, nodes);
         listBox.scrollTop = top;
         markRows();
+        var again = hadFocus && listBox.querySelector(
+          'li.row[data-id="' + hadFocus.getAttribute("data-id") + '"] a[data-open-conversation]');
+        if (again) {
+          again.focus({ preventScroll: true });
+        }
       });
   });
 
@@ -383,12 +399,13 @@
     if (!article || !openId()) {
       return Promise.resolve();
     }
+    var id = openId();
     return fetch(article.getAttribute("data-fragment"), { headers: { Accept: "text/html" } })
       .then(function (response) {
         return response.ok ? response.text() : null;
       })
       .then(function (html) {
-        if (html !== null) {
+        if (html !== null && openId() === id) { // not if another one was opened meanwhile
           swapThread(parse(html), undefined);
           var now = thread();
           if (now) {
@@ -403,6 +420,7 @@
       return;
     }
     var kind = form.getAttribute("data-action");
+    var id = openId();
     var body = new FormData(form);
     if (submitter && submitter.name) {
       body.append(submitter.name, submitter.value);
@@ -413,6 +431,9 @@
     fetch(form.action, { method: "POST", body: body, headers: headers("thread") })
       .then(function (response) {
         return response.text().then(function (html) {
+          if (openId() !== id) {
+            return; // the agent moved on to another conversation meanwhile
+          }
           var doc = parse(html);
           var swapped = doc.querySelector("article.thread") ? swapThread(doc, form) : false;
           if (!response.ok) {
@@ -680,7 +701,9 @@
   }
 
   function openSelected() {
-    var id = selectedId || (rows()[0] && rows()[0].getAttribute("data-id"));
+    var focused = focusedRow();
+    var id = (focused && focused.getAttribute("data-id")) || selectedId ||
+      (rows()[0] && rows()[0].getAttribute("data-id"));
     var link = id && listBox.querySelector('li.row[data-id="' + id + '"] a[data-open-conversation]');
     if (link) {
       openConversation(link.getAttribute("href"), true, true);
