@@ -250,7 +250,7 @@ async def test_a_reply_to_an_opted_out_number_is_refused_with_the_reason(
     response = await client.post(f"/conversations/{cid}/reply", data=form)
     assert response.status == 409
     page = await response.text()
-    assert "Not saved: recipient" in page
+    assert "Not sent: recipient" in page
     assert "has opted out" in page
     assert ">Are you still there?</textarea>" in page  # the draft is kept
     response = await client.post(
@@ -265,7 +265,7 @@ async def test_a_reply_to_an_opted_out_number_is_refused_with_the_reason(
     form = {"csrf_token": csrf, "view": "", "body": "   "}
     response = await client.post(f"/conversations/{cid}/notes", data=form)
     assert response.status == 400
-    assert "the note is empty" in await response.text()
+    assert "Not saved: body: the note is empty" in await response.text()
 
 
 async def test_actions_need_the_csrf_token(
