@@ -395,6 +395,15 @@ SECTIONS: tuple[Section, ...] = (
         "they get. Free-text opt-out wording is flagged for an agent, never applied.",
     ),
     Section(
+        "automation",
+        "Support automation: triage of new conversations, collection of details, "
+        "takeover by a human, routing and business-hours replies. These are the "
+        "defaults: admins change them (and the triage options, flows, routing rules and "
+        "queues) on the Automation page, which wins over this file. Whatever the rules, "
+        "a customer is never trapped: a human takes over after max_prompts unanswered "
+        "tries or max_questions questions, at takeover_words, or at a frustration signal.",
+    ),
+    Section(
         "webhooks",
         "The webhook relay: how events reach the endpoints set up on the Webhooks page "
         "or through the API (retries, dead letters and replay: the README's Webhooks "
@@ -687,6 +696,169 @@ SETTINGS: tuple[Setting, ...] = (
         "Reply STOP to unsubscribe.",
         "Sent in answer to a help keyword; empty sends none.",
     ),
+    # [automation]
+    Setting(
+        "automation",
+        "enabled",
+        Boolean(),
+        True,
+        "Run the automation. no: every message simply waits for an agent (compliance "
+        "keywords are still answered).",
+    ),
+    Setting(
+        "automation",
+        "max_prompts",
+        Integer(0, 5),
+        2,
+        "Times a question (the triage menu, a detail asked for) is asked again after an "
+        "answer that does not fit it; the next miss hands the conversation to a human "
+        "with connecting_text.",
+    ),
+    Setting(
+        "automation",
+        "max_questions",
+        Integer(1, 20),
+        6,
+        "Most questions (asked again or not) the automation sends in one conversation; "
+        "one more would hand it to a human instead, whatever the rules say.",
+    ),
+    Setting(
+        "automation",
+        "takeover_words",
+        WordList(),
+        ("agent", "human", "person", "representative", "operator", "real person"),
+        "Words or phrases (anywhere in a message, any case) that hand the conversation "
+        "to a human at once: the automation stops, the priority rises, it goes to "
+        "escalation_queue and agents are notified. The [compliance] help keywords do "
+        "the same after their reply.",
+    ),
+    Setting(
+        "automation",
+        "frustration_words",
+        WordList(),
+        (
+            "third time",
+            "ridiculous",
+            "unacceptable",
+            "useless",
+            "terrible",
+            "worst",
+            "fed up",
+            "complaint",
+        ),
+        "Words or phrases that are a frustration signal: they escalate like the "
+        "takeover words.",
+    ),
+    Setting(
+        "automation",
+        "frustration_messages",
+        Integer(2, 50),
+        3,
+        "This many customer messages in a row with no reply, within "
+        "frustration_window_s, are a frustration signal.",
+    ),
+    Setting(
+        "automation",
+        "frustration_window_s",
+        Duration(60.0, 86400.0),
+        600.0,
+        "The time frustration_messages must fall within.",
+    ),
+    Setting(
+        "automation",
+        "caps_min_letters",
+        Integer(0, 1000),
+        12,
+        "A message written all in capitals with at least this many letters is a "
+        "frustration signal (0: never).",
+    ),
+    Setting(
+        "automation",
+        "exclamation_run",
+        Integer(0, 20),
+        3,
+        "This many exclamation marks in a row (!!!) are a frustration signal (0: never).",
+    ),
+    Setting(
+        "automation",
+        "escalation_queue",
+        Text(),
+        "escalations",
+        "Queue of escalated conversations (takeover words, help keywords, frustration); "
+        "empty keeps their queue.",
+    ),
+    Setting(
+        "automation",
+        "escalation_priority",
+        Choice("high", "urgent"),
+        "high",
+        "Priority an escalated conversation is raised to (never lowered).",
+    ),
+    Setting(
+        "automation",
+        "connecting_text",
+        Text(),
+        "Thanks - one moment while I connect you to an agent.",
+        "Sent when the automation hands a conversation to a human (once).",
+    ),
+    Setting(
+        "automation",
+        "ack_text",
+        Text(),
+        "Thanks for your message. We typically reply within 10 minutes.",
+        "Sent once per conversation while its queue is open, to set expectations; a "
+        "queue may have its own. Empty sends none.",
+    ),
+    Setting(
+        "automation",
+        "after_hours_text",
+        Text(),
+        "Thanks for your message. We're closed right now; we'll reply {when}.",
+        "Sent while the conversation's queue is closed, once per closed spell; {when} "
+        "becomes the next opening as the customer reads it (today at 5pm, tomorrow at "
+        "8am, on Monday at 9:30am), in the queue's time zone. Empty sends none.",
+    ),
+    Setting(
+        "automation",
+        "agent_recent_s",
+        Duration(0.0, 7 * 86400.0),
+        1800.0,
+        "No acknowledgement or after-hours reply when an agent replied in the "
+        "conversation within this time: a person is already talking to them.",
+    ),
+    Setting(
+        "automation",
+        "online_window_s",
+        Duration(60.0, 86400.0),
+        600.0,
+        "An agent is online (and gets new conversations by auto-assignment) while a "
+        "console session of theirs was used within this time and they have not set "
+        "themselves away.",
+    ),
+    Setting(
+        "automation",
+        "default_queue",
+        Text(),
+        "",
+        "Queue of new conversations that no triage answer or routing rule places; "
+        "empty leaves them in no queue.",
+    ),
+    Setting(
+        "automation",
+        "sticky_agent",
+        Boolean(),
+        True,
+        "Give a returning customer's conversation to the agent who last handled them, "
+        "when that agent is online.",
+    ),
+    Setting(
+        "automation",
+        "owner_attribute",
+        Text(),
+        "account_owner",
+        "A contact attribute holding the username of the customer's account owner: "
+        "their conversations go to that user (empty: no such attribute).",
+    ),
     # [webhooks]
     Setting(
         "webhooks",
@@ -920,6 +1092,29 @@ class ComplianceSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class AutomationSettings:
+    enabled: bool
+    max_prompts: int
+    max_questions: int
+    takeover_words: tuple[str, ...]
+    frustration_words: tuple[str, ...]
+    frustration_messages: int
+    frustration_window_s: float
+    caps_min_letters: int
+    exclamation_run: int
+    escalation_queue: str
+    escalation_priority: str
+    connecting_text: str
+    ack_text: str
+    after_hours_text: str
+    agent_recent_s: float
+    online_window_s: float
+    default_queue: str
+    sticky_agent: bool
+    owner_attribute: str
+
+
+@dataclass(frozen=True, slots=True)
 class WebhookSettings:
     timeout_s: float
     concurrency: int
@@ -964,6 +1159,7 @@ class Settings:
     simulator: SimulatorSettings
     modems: tuple[ModemSettings, ...]
     webhooks: WebhookSettings
+    automation: AutomationSettings
     source: str  # the file these came from, for messages
 
     @property
@@ -979,6 +1175,7 @@ SECTION_TYPES: Mapping[str, type[Any]] = {
     "inbound": InboundSettings,
     "outbound": OutboundSettings,
     "compliance": ComplianceSettings,
+    "automation": AutomationSettings,
     "webhooks": WebhookSettings,
     "simulator": SimulatorSettings,
     "modem": ModemSettings,
@@ -1187,6 +1384,7 @@ def _build(
     outbound = OutboundSettings(**raw["outbound"])
     compliance = ComplianceSettings(**raw["compliance"])
     webhooks = WebhookSettings(**raw["webhooks"])
+    automation = AutomationSettings(**raw["automation"])
 
     modems = tuple(
         ModemSettings(
@@ -1227,6 +1425,21 @@ def _build(
                 f"at least retry_base_s ({_render_seconds(webhooks.retry_base_s)})",
             )
         )
+    for key in ("connecting_text", "ack_text", "after_hours_text"):
+        text = getattr(automation, key)
+        allowed = "{when}" if key == "after_hours_text" else ""
+        rest = text.replace(allowed, "") if allowed else text
+        if "{" in rest or "}" in rest:
+            problems.append(
+                ConfigProblem(
+                    "automation",
+                    key,
+                    text,
+                    "text without braces"
+                    + (", but for {when}" if allowed else "")
+                    + " (no other placeholder is filled in)",
+                )
+            )
     problems += _duplicates(modems, "port", lambda m: m.port)
     problems += _duplicates(modems, "own_number", lambda m: m.own_number)
     try:
@@ -1270,6 +1483,7 @@ def _build(
         modems=modems,
         webhooks=webhooks,
         source=source,
+        automation=automation,
     )
 
 

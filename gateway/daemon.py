@@ -29,6 +29,7 @@ from aiohttp import web
 from gateway import systemd
 from gateway.auth.audit import AuditLog
 from gateway.auth.service import AuthService
+from gateway.automation.runner import AutomationRunner
 from gateway.compliance import ComplianceService
 from gateway.config import ModemSettings, Settings, load_settings
 from gateway.domain import utcnow
@@ -97,6 +98,7 @@ class Daemon:
         self.store: Store | None = None
         self.simulator: EmbeddedSimulator | None = None
         self.services: Services | None = None
+        self.automation_runner: AutomationRunner | None = None
         self.web_url: str | None = None  # set once the web server listens
 
     async def start(self) -> Services:
@@ -123,8 +125,18 @@ class Daemon:
             clock=clock,
             source=settings.source,
         )
+        # The pipeline after compliance: hooks (notification reply options) register
+        # on it here, before anything is received; then the automation.
+        runner = AutomationRunner(outbound)
+        self.automation_runner = runner
         inbound = InboundService(
-            store, bus, compliance, outbound, settings=settings, clock=clock
+            store,
+            bus,
+            compliance,
+            outbound,
+            settings=settings,
+            clock=clock,
+            pipeline=runner,
         )
         fleet = ModemFleet(
             store,

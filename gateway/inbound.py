@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from gateway import events
 from gateway.compliance import ComplianceOutcome, ComplianceService
@@ -51,11 +51,26 @@ SHUTDOWN_DRAIN_S = 5.0  # on stop, events already queued get this long to be com
 MessageEvent = SmsReceived | StatusReportReceived | UndecodablePdu
 
 
+class InboundPipeline(Protocol):
+    """What runs after compliance in the unit committing a message (the automation
+    runner: gateway.automation.runner); it answers what to run after the commit."""
+
+    def in_unit(
+        self,
+        threaded: ThreadedMessage,
+        compliance: ComplianceOutcome,
+        *,
+        now: datetime,
+        healthy: Collection[str] | None,
+    ) -> Callable[[], None]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class _Received:
     recorded: RecordedPart
     threaded: ThreadedMessage | None
     compliance: ComplianceOutcome | None
+    after: Callable[[], None] | None = None  # the pipeline's announcements
 
 
 @dataclass(slots=True)
@@ -85,11 +100,13 @@ class InboundService:
         *,
         settings: Settings,
         clock: Callable[[], datetime] = utcnow,
+        pipeline: InboundPipeline | None = None,
     ) -> None:
         self._store = store
         self._bus = bus
         self._compliance = compliance
         self._outbound = outbound
+        self._pipeline = pipeline
         self._region = settings.gateway.default_region
         self._timeout_s = settings.inbound.reassembly_timeout_s
         self._reopen_window_s = settings.inbound.reopen_window_s
@@ -218,7 +235,7 @@ class InboundService:
             )
         await self._release(event.modem, event.handle)
         if received.threaded is not None:
-            self._announce(received.threaded, received.compliance)
+            self._announce(received.threaded, received.compliance, received.after)
 
     def _receive_unit(
         self,
@@ -241,11 +258,24 @@ class InboundService:
             received_at=event.received_at,
             reopen_window_s=self._reopen_window_s,
         )
-        outcome = None
+        outcome = after = None
         if threaded is not None:
             _record_received(threaded, now)
             outcome = self._compliance.apply_inbound(threaded, now=now, healthy=healthy)
-        return _Received(recorded, threaded, outcome)
+            after = self._after_compliance(threaded, outcome, now, healthy)
+        return _Received(recorded, threaded, outcome, after)
+
+    def _after_compliance(
+        self,
+        threaded: ThreadedMessage,
+        outcome: ComplianceOutcome,
+        now: datetime,
+        healthy: Collection[str] | None,
+    ) -> Callable[[], None] | None:
+        """ON THE DB THREAD: the automation pipeline, in the unit committing the message."""
+        if self._pipeline is None:
+            return None
+        return self._pipeline.in_unit(threaded, outcome, now=now, healthy=healthy)
 
     async def _report(self, event: StatusReportReceived) -> None:
         report = event.report
@@ -314,7 +344,10 @@ class InboundService:
             )
 
     def _announce(
-        self, threaded: ThreadedMessage, outcome: ComplianceOutcome | None
+        self,
+        threaded: ThreadedMessage,
+        outcome: ComplianceOutcome | None,
+        after: Callable[[], None] | None = None,
     ) -> None:
         message, conversation = threaded.message, threaded.conversation
         self.stats.messages += 1
@@ -338,6 +371,8 @@ class InboundService:
         )
         if outcome is not None:
             self._compliance.announce(threaded, outcome)
+        if after is not None:
+            after()
 
     # -------------------------------------------------------------- reassembly timeout
 
@@ -361,18 +396,18 @@ class InboundService:
             now,
             self._outbound.healthy_now(),
         )
-        for threaded, outcome in results:
+        for threaded, outcome, after in results:
             _LOGGER.warning(
                 "message %s delivered incomplete: %s",
                 threaded.message.id,
                 threaded.message.error,
             )
-            self._announce(threaded, outcome)
-        return [threaded for threaded, _ in results]
+            self._announce(threaded, outcome, after)
+        return [threaded for threaded, _, _ in results]
 
     def _expire_unit(
         self, older_than: datetime, now: datetime, healthy: Collection[str] | None
-    ) -> list[tuple[ThreadedMessage, ComplianceOutcome]]:
+    ) -> list[tuple[ThreadedMessage, ComplianceOutcome, Callable[[], None] | None]]:
         """ON THE DB THREAD: incomplete messages out, with compliance, in one commit."""
         delivered = queries.expire_incomplete(
             older_than=older_than, now=now, reopen_window_s=self._reopen_window_s
@@ -381,7 +416,8 @@ class InboundService:
         for threaded in delivered:
             _record_received(threaded, now)
             outcome = self._compliance.apply_inbound(threaded, now=now, healthy=healthy)
-            results.append((threaded, outcome))
+            after = self._after_compliance(threaded, outcome, now, healthy)
+            results.append((threaded, outcome, after))
         return results
 
 
