@@ -56,7 +56,9 @@ from web.app import create_app
 
 _LOGGER = logging.getLogger(__name__)
 
-_QUIET_LOGGERS = ("aiohttp.access",)
+# aiohttp.access: a line per request; peewee: its DEBUG lines print every SQL parameter,
+# message bodies and webhook secrets included, which must never reach the journal.
+_QUIET_LOGGERS = ("aiohttp.access", "peewee")
 # Open requests (an event stream, a slow client) get this long to finish at shutdown.
 WEB_SHUTDOWN_TIMEOUT_S = 5.0
 
