@@ -66,11 +66,18 @@ def _tool_token(argv: Sequence[str]) -> int:
     return cli.token_main(argv)
 
 
+def _tool_twilio(argv: Sequence[str]) -> int:
+    from gateway.twilio import cli
+
+    return cli.main(argv)
+
+
 _TOOLS["run"] = ("run the gateway (the daemon)", _tool_run)
 _TOOLS["send"] = ("queue a text for the running gateway to send", _tool_send)
 _TOOLS["status"] = ("modems, queues, message counts and opt-outs", _tool_status)
 _TOOLS["user"] = ("add, list, disable users of the web console", _tool_user)
 _TOOLS["token"] = ("create, list, revoke API tokens", _tool_token)
+_TOOLS["twilio"] = ("accounts of the Twilio-compatible API", _tool_twilio)
 _TOOLS["config"] = ("check gateway.ini, or print the settings reference", _tool_config)
 _TOOLS["pdu"] = ("decode modem PDU dumps / encode SMS-SUBMIT PDUs", _tool_pdu)
 _TOOLS["sim"] = ("run the simulated modem (TCP, PTY, control API)", _tool_sim)

@@ -31,6 +31,7 @@ from gateway.auth.audit import AuditLog
 from gateway.auth.service import AuthService
 from gateway.automation.runner import AutomationRunner
 from gateway.compliance import ComplianceService
+from gateway.compliance_rules import KeywordRules
 from gateway.config import ModemSettings, Settings, load_settings
 from gateway.domain import utcnow
 from gateway.errors import ConfigError, ConfigProblem, GatewayError
@@ -47,6 +48,8 @@ from gateway.overview.service import OverviewService
 from gateway.services import Services
 from gateway.simulator import SIM_MODEM_NAME, EmbeddedSimulator
 from gateway.storage.db import Store, open_database
+from gateway.twilio.service import TwilioService
+from gateway.webhooks.formats import formats
 from gateway.webhooks.relay import WebhookRelay
 from gateway.webhooks.service import WebhookService
 from modem.driver import Modem, ModemOptions
@@ -202,7 +205,21 @@ class Daemon:
         self._stack.push_async_callback(inbound.stop)
         await dispatcher.start()
         self._stack.push_async_callback(dispatcher.stop)
-        relay = WebhookRelay(store, bus, settings.webhooks, clock=clock)
+        keywords = settings.compliance
+        relay = WebhookRelay(
+            store,
+            bus,
+            settings.webhooks,
+            clock=clock,
+            # Twilio's OptOutType follows the box's own keyword lists
+            formats=formats(
+                KeywordRules.build(
+                    keywords.opt_out_keywords,
+                    keywords.opt_in_keywords,
+                    keywords.help_keywords,
+                )
+            ),
+        )
         await relay.start()
         self._stack.push_async_callback(relay.stop)
 
@@ -227,6 +244,9 @@ class Daemon:
                 store, default_region=settings.gateway.default_region
             ),
             inbox=InboxService(store, bus, outbound, settings=settings, clock=clock),
+            twilio=TwilioService(
+                store, outbound, settings=settings, clock=clock, wake=relay.wake
+            ),
         )
         self._log_summary()
         if settings.web.enabled:

@@ -21,6 +21,7 @@ from gateway.modems import ModemFleet
 from gateway.outbox.dispatcher import Dispatcher
 from gateway.outbox.service import OutboundService
 from gateway.overview.service import OverviewService
+from gateway.twilio.service import TwilioService
 from gateway.webhooks.service import WebhookService
 
 
@@ -40,3 +41,4 @@ class Services:
     webhooks: WebhookService  # endpoints, deliveries, replay, test events
     messages: MessageService  # messages of both directions, read by the API
     inbox: InboxService  # conversation lists, threads, assign/status/tags/notes/reply
+    twilio: TwilioService  # the Twilio-compatible API: accounts, Messages

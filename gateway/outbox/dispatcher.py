@@ -7,7 +7,9 @@ claim and that commit leaves the part `sending`: on start it becomes `unknown` a
 sent again (at most once). Transient errors put the part back with a backoff (other
 messages go ahead meanwhile: claims skip parts that are not due) and move the message to
 another healthy modem when none of its parts left yet; permanent errors fail the message
-at once with the modem's reason; an unconfirmed send is `unknown`, never resent.
+at once with the modem's reason; an unconfirmed send is `unknown`, never resent. A message
+limited to some modems (a Twilio account's) is moved among those only, by failover and
+by the rescue of stranded messages alike.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -31,12 +33,12 @@ from gateway.domain import (
 )
 from gateway.errors import Conflict
 from gateway.logutil import mask_number
-from gateway.outbox.choice import failover_target
+from gateway.outbox.choice import failover_target, least_busy
 from gateway.outbox.pacing import TokenBucket
 from gateway.outbox.retry import RetryPolicy
 from gateway.outbox.service import OutboundService
 from gateway.ports import ModemPort
-from gateway.storage import queries
+from gateway.storage import queries, twilio_queries
 from modem.at.commands import InvalidCommand
 from modem.driver import ModemNotReady, SendUnconfirmed
 from modem.errors import (
@@ -398,8 +400,11 @@ class Dispatcher:
                 and message.origin is not MessageOrigin.TEST  # a test names its modem
             ):
                 # only while no part left: the phone joins parts from one sender only
-                depths = await self.store.run(queries.outbound_queue_depths)
-                target = failover_target(sender.name, self.healthy(), depths)
+                depths, allowed = await self.store.run(_failover_facts, message.id)
+                healthy = self.healthy()
+                if allowed is not None:
+                    healthy = healthy & allowed
+                target = failover_target(sender.name, healthy, depths)
                 if target is not None:
                     retry_at = now  # a fresh path: no reason to wait
         if retry_at is None:
@@ -447,7 +452,9 @@ class Dispatcher:
             self._publish_status(message)
         stranded = await self._stranded()
         if stranded:
-            moved = await self.store.run(queries.reassign_stranded, stranded, now=now)
+            moved = await self.store.run(
+                _rescue, stranded, now=now, healthy=self.healthy()
+            )
             if moved:
                 _LOGGER.warning(
                     "%d message(s) waiting on %s moved to any healthy modem",
@@ -484,6 +491,32 @@ class Dispatcher:
             if n is not None and n not in self._senders and n not in elsewhere
         }
         return stranded | gone
+
+
+def _failover_facts(
+    message_id: int,
+) -> tuple[dict[str | None, int], frozenset[str] | None]:
+    """ON THE DB THREAD: queue depths, and the modems the message may leave from."""
+    return queries.outbound_queue_depths(), twilio_queries.allowed_modems(message_id)
+
+
+def _rescue(
+    stranded: Collection[str], *, now: datetime, healthy: Collection[str]
+) -> list[MessageRecord]:
+    """One unit: free the messages stranded on `stranded` for any modem; one limited to
+    some modems goes to the least busy healthy one of them (else any of them) instead."""
+    moved = queries.reassign_stranded(stranded, now=now)
+    depths: dict[str | None, int] | None = None
+    rescued = []
+    for message in moved:
+        allowed = twilio_queries.allowed_modems(message.id)
+        if allowed is not None:
+            depths = queries.outbound_queue_depths() if depths is None else depths
+            usable = [m for m in healthy if m in allowed and m not in stranded]
+            target = least_busy(usable, depths) or least_busy(allowed, depths)
+            message = queries.reassign_outbound(message.id, target, now=now)
+        rescued.append(message)
+    return rescued
 
 
 def _fail_and_move(

@@ -26,9 +26,9 @@ from gateway.domain import (
     OutboundPartRecord,
     utcnow,
 )
-from gateway.errors import InvalidInput
+from gateway.errors import InvalidInput, ModemUnavailable
 from gateway.logutil import mask_number
-from gateway.outbox.choice import choose_modem
+from gateway.outbox.choice import choose_modem, least_busy
 from gateway.storage import queries
 from modem.errors import PduEncodeError
 from modem.events import ModemState
@@ -257,18 +257,31 @@ class OutboundService:
         user_id: int | None = None,
         consent_exempt: bool = False,
         pin: str | None = None,
+        modems: Collection[str] | None = None,
     ) -> Enqueued:
         """Runs ON THE DB THREAD, inside a unit: choose the modem and commit the message.
 
-        Raises OptedOut unless `consent_exempt` (only the opt-out confirmation is), and
-        NotFound when `pin` names a modem the daemon never recorded.
+        `modems` limits the choice to those (a Twilio account's): one of them is chosen
+        even when none is healthy now, never another. Raises OptedOut unless
+        `consent_exempt` (only the opt-out confirmation is), and NotFound when `pin`
+        names a modem the daemon never recorded.
         """
         if pin is not None:
             modem: str | None = queries.get_modem(pin).name
         else:
             ready = _ready_in_table() if healthy is None else healthy
             sticky = queries.sticky_modem(draft.number, conversation_id)
-            modem = choose_modem(sticky, ready, queries.outbound_queue_depths())
+            depths = queries.outbound_queue_depths()
+            if modems is None:
+                modem = choose_modem(sticky, ready, depths)
+            else:
+                if not modems:
+                    raise ModemUnavailable("no modem to send this message from")
+                allowed = [name for name in ready if name in modems]
+                sticky = sticky if sticky in modems else None
+                modem = choose_modem(sticky, allowed, depths) or least_busy(
+                    modems, depths
+                )
         return queries.enqueue_outbound(
             number=draft.number,
             body=draft.body,

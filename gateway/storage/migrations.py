@@ -35,6 +35,7 @@ def _step_1_create_tables(db: Any, migrator: Any) -> None:
     # What is not a peewee model (the inbox's read markers, full-text indexes, their
     # triggers and extra indexes), as the last step that changed it leaves it.
     _create_inbox_objects(db)
+    _create_twilio_tables(db)
 
 
 # Plain SQL, as peewee 4 writes it for models.UndecodablePdu, so a migrated file and a new
@@ -217,6 +218,40 @@ def _step_6_inbox_search(db: Any, migrator: Any) -> None:
         db.execute_sql(statement)
 
 
+# The Twilio-compatible API (gateway/storage/twilio_models.py), as peewee 4 writes it;
+# step 1 runs it too, so a new file and a migrated one are the same. Every statement may
+# run again.
+_STEP_7_SQL = (
+    'CREATE TABLE IF NOT EXISTS "twilio_accounts" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"sid" TEXT NOT NULL, "name" TEXT NOT NULL, "endpoint_id" INTEGER NOT NULL, '
+    '"modems" TEXT NOT NULL, "created_at" DATETIME NOT NULL, '
+    '"updated_at" DATETIME NOT NULL, FOREIGN KEY ("endpoint_id") REFERENCES '
+    '"webhook_endpoints" ("id") ON DELETE RESTRICT)',
+    'CREATE UNIQUE INDEX IF NOT EXISTS "twilio_accounts_sid" ON "twilio_accounts" '
+    '("sid")',
+    'CREATE UNIQUE INDEX IF NOT EXISTS "twilio_accounts_endpoint_id" ON '
+    '"twilio_accounts" ("endpoint_id")',
+    'CREATE TABLE IF NOT EXISTS "twilio_messages" ("message_id" INTEGER NOT NULL '
+    'PRIMARY KEY, "account_id" INTEGER NOT NULL, "status_callback" TEXT, '
+    '"modems" TEXT, "reported_status" TEXT, "created_at" DATETIME NOT NULL, '
+    'FOREIGN KEY ("message_id") REFERENCES "messages" ("id") ON DELETE CASCADE, '
+    'FOREIGN KEY ("account_id") REFERENCES "twilio_accounts" ("id") '
+    "ON DELETE CASCADE)",
+    'CREATE INDEX IF NOT EXISTS "twilio_messages_account_id" ON "twilio_messages" '
+    '("account_id")',
+)
+
+
+def _create_twilio_tables(db: Any) -> None:
+    for statement in _STEP_7_SQL:
+        db.execute_sql(statement)
+
+
+def _step_7_twilio(db: Any, migrator: Any) -> None:
+    """The Twilio-compatible API: accounts, and the messages sent through it."""
+    _create_twilio_tables(db)
+
+
 STEPS: tuple[Step, ...] = (
     _step_1_create_tables,
     _step_2_undecodable_pdus,
@@ -224,6 +259,7 @@ STEPS: tuple[Step, ...] = (
     _step_4_webhook_outbox,
     _step_5_inbox,
     _step_6_inbox_search,
+    _step_7_twilio,
 )
 
 

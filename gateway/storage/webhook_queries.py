@@ -5,6 +5,11 @@ runs every unit in a transaction), so the event is committed iff the change is: 
 one `webhook_events` row and one `webhook_deliveries` row per active endpoint subscribed
 to the type, and nothing when none is. Deliveries of one endpoint that share a
 conversation carry one `ordering_key` and go out in id order (see `claim_due`).
+
+Endpoints of an addressed kind (`formats.ADDRESSED_KINDS`: a Twilio account's) get only
+the events recorded for them by `endpoint_id`, and the Webhooks pages and API neither
+list nor change them; `message_received` and `message_status_changed` also record the
+Twilio accounts' events (gateway.storage.twilio_queries) in the same unit.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 
 from peewee import JOIN, SQL, fn
 
+import gateway.storage.twilio_queries as twilio_queries
 from gateway.domain import (
     ConsentRecord,
     ContactRecord,
@@ -37,7 +43,7 @@ from gateway.storage.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from gateway.webhooks import payloads, policy
+from gateway.webhooks import formats, payloads, policy
 from gateway.webhooks.payloads import EventType
 from gateway.webhooks.records import (
     AttemptRecord,
@@ -69,7 +75,10 @@ def _subscribers(event_type: str) -> list[Any]:
     return [
         row
         for row in WebhookEndpoint.select(WebhookEndpoint.id, WebhookEndpoint.events)
-        .where(WebhookEndpoint.active == True)  # noqa: E712 - a peewee expression
+        .where(
+            (WebhookEndpoint.active == True)  # noqa: E712 - a peewee expression
+            & WebhookEndpoint.kind.not_in(formats.ADDRESSED_KINDS)
+        )
         .order_by(WebhookEndpoint.id)
         if not row.events or event_type in row.events
     ]
@@ -155,7 +164,9 @@ def message_received(
     *,
     now: datetime,
 ) -> str | None:
-    """message.received: an inbound message was committed to its conversation."""
+    """message.received: an inbound message was committed to its conversation (and the
+    Twilio accounts' incoming-message webhooks)."""
+    twilio_queries.record_inbound(message, now=now)
     return record_event(
         EventType.MESSAGE_RECEIVED,
         payloads.message_received(message, conversation, contact),
@@ -167,7 +178,9 @@ def message_received(
 def message_status_changed(
     message: MessageRecord, previous: MessageStatus | None, *, now: datetime
 ) -> str | None:
-    """message.status: an outbound message's roll-up moved to sent, delivered or failed."""
+    """message.status: an outbound message's roll-up moved to sent, delivered or failed
+    (and its Twilio status callback, for any move Twilio tells)."""
+    twilio_queries.record_status(message, previous, now=now)
     if message.status not in payloads.REPORTED_MESSAGE_STATUSES:
         return None
     return record_event(
@@ -318,7 +331,7 @@ def _audit(actor: str, action: str, subject: str, now: datetime, **detail: Any) 
 
 
 def _endpoint_row(endpoint_id: int) -> Any:
-    row = WebhookEndpoint.get_or_none(WebhookEndpoint.id == endpoint_id)
+    row = WebhookEndpoint.get_or_none((WebhookEndpoint.id == endpoint_id) & _listed())
     if row is None:
         raise NotFound("webhook endpoint", endpoint_id)
     return row
@@ -360,8 +373,14 @@ def create_endpoint(
     return EndpointSecret(_endpoint(row), secret)
 
 
+def _listed() -> Any:
+    """The endpoints the Webhooks pages and API manage (not the addressed kinds)."""
+    return WebhookEndpoint.kind.not_in(formats.ADDRESSED_KINDS)
+
+
 def list_endpoints() -> list[EndpointRecord]:
-    return [_endpoint(r) for r in WebhookEndpoint.select().order_by(WebhookEndpoint.id)]
+    query = WebhookEndpoint.select().where(_listed()).order_by(WebhookEndpoint.id)
+    return [_endpoint(r) for r in query]
 
 
 def get_endpoint(endpoint_id: int) -> EndpointRecord:
@@ -490,6 +509,9 @@ def list_deliveries(
     )
     if where.endpoint_id is not None:
         query = query.where(WebhookDelivery.endpoint == where.endpoint_id)
+    else:
+        listed = WebhookEndpoint.select(WebhookEndpoint.id).where(_listed())
+        query = query.where(WebhookDelivery.endpoint.in_(listed))
     if where.status is not None:
         query = query.where(WebhookDelivery.status == where.status)
     if where.event_type is not None:
@@ -522,9 +544,10 @@ def get_delivery(delivery_id: int) -> DeliveryDetail:
         .where(WebhookAttempt.delivery == row.id)
         .order_by(WebhookAttempt.id)
     )
+    own_url = event.data.get("url") if event.type in formats.OWN_URL_EVENTS else None
     return DeliveryDetail(
         delivery=_delivery(row, event),
-        endpoint_url=row.endpoint.url,
+        endpoint_url=own_url if isinstance(own_url, str) else row.endpoint.url,
         body=payloads.envelope(
             event.event_id, event.type, event.created_at, event.data
         ),
@@ -687,8 +710,12 @@ def record_attempt(
     rejections = row.rejections + (verdict is policy.Verdict.REJECTED)
     if result.interrupted:
         decision = policy.Decision(policy.Outcome.INTERRUPTED, next_attempt_at=now)
-    elif verdict is policy.Verdict.GONE and row.event_type == payloads.TEST_EVENT:
-        # a test goes to a disabled endpoint too: it must not wait for one, nor loop
+    elif verdict is policy.Verdict.GONE and (
+        row.event_type == payloads.TEST_EVENT
+        or row.event_type in formats.OWN_URL_EVENTS
+    ):
+        # a test goes to a disabled endpoint too: it must not wait for one, nor loop; a
+        # URL of the event's own (a StatusCallback) is gone, not its endpoint's
         decision = policy.Decision(
             policy.Outcome.DEAD, reason="the receiver answered 410 Gone"
         )
@@ -740,7 +767,11 @@ def record_attempt(
                 & (WebhookDelivery.next_attempt_at < decision.next_attempt_at)
             ).execute()
     row.save()
-    if verdict is policy.Verdict.GONE and not result.interrupted:
+    if (
+        verdict is policy.Verdict.GONE
+        and not result.interrupted
+        and row.event_type not in formats.OWN_URL_EVENTS
+    ):
         endpoint = WebhookEndpoint.get_by_id(row.endpoint_id)
         if endpoint.active:
             endpoint.active = False

@@ -210,7 +210,11 @@ class WebhookRelay:
             return AttemptResult(
                 None, f"no request format {delivery.kind!r} in this smsgw", None, 0
             )
-        request = build.build(delivery, now=self._clock())
+        try:
+            request = build.build(delivery, now=self._clock())
+        except (KeyError, TypeError, ValueError) as exc:
+            # an event its format cannot read: logged as an attempt, dead in time
+            return AttemptResult(None, f"cannot build the request: {exc}", None, 0)
         timeout_s = self._settings.timeout_s
         try:
             async with (
