@@ -9,6 +9,9 @@ class Access(enum.StrEnum):
     PUBLIC = "public"  # no sign-in: the login form, /healthz, static files
     USER = "user"  # any signed-in user or API token (admin or agent)
     ADMIN = "admin"  # admins only (users, tokens, audit)
+    # Twilio's API: HTTP Basic with a Twilio account's SID and auth token, never a session
+    # or a bearer token (web/twilio/guard.py)
+    TWILIO = "twilio"
 
 
 # The route name of web/static: public, and served without looking up a session.

@@ -8,7 +8,9 @@ without internals.
 
 Authentication: /api/ takes `Authorization: Bearer TOKEN` or the session cookie; the
 console takes the session cookie only. Each route's Access (web/routes.py) decides who
-may call it; a route without one needs a signed-in user.
+may call it; a route without one needs a signed-in user. Twilio's API (/2010-04-01/, Access
+TWILIO) takes HTTP Basic with a Twilio account only and answers in Twilio's own error JSON
+(web/twilio/guard.py); it is never redirected to the login page.
 
 CSRF: a state-changing request that carries the session cookie must echo the session's
 CSRF token (form field `csrf_token` or header `X-CSRF-Token`); any state-changing request
@@ -39,6 +41,8 @@ from web import keys
 from web.access import STATIC_ROUTE, Access
 from web.cookies import SESSION_COOKIE
 from web.render import render
+from web.twilio.guard import guard as twilio_guard
+from web.twilio.guard import is_twilio
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -207,6 +211,9 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if request.match_info.route.name == STATIC_ROUTE:
         request[keys.IDENTITY] = None  # a stylesheet needs no session lookup
         return await handler(request)
+    if is_twilio(request) or access_of(request) is Access.TWILIO:
+        request[keys.IDENTITY] = None  # a Twilio account, never a session or token
+        return await twilio_guard(request, handler)
     identity, stale_cookie = await _identify(request)
     request[keys.IDENTITY] = identity
     access = access_of(request)

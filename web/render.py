@@ -23,6 +23,7 @@ NAV: tuple[tuple[str, str, Access], ...] = (
     ("Contacts", "contacts", Access.USER),
     ("Modems", "modems", Access.USER),
     ("Webhooks", "webhooks", Access.ADMIN),
+    ("Twilio", "twilio", Access.ADMIN),
     ("Users", "users", Access.ADMIN),
     ("Audit", "audit", Access.ADMIN),
 )

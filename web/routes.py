@@ -25,9 +25,11 @@ from web.api import (
 )
 from web.api import webhooks as api_webhooks
 from web.keys import ACCESS
+from web.twilio import messages as twilio_messages
 from web.ui import admin, inbox, live, session
 from web.ui import contacts as ui_contacts
 from web.ui import modems as ui_modems
+from web.ui import twilio as ui_twilio
 from web.ui import webhooks as ui_webhooks
 
 
@@ -46,6 +48,8 @@ UI_CONTACT = r"/contacts/{id:\d+}"
 
 UI_HOOK = "/webhooks/endpoints/{id}"
 API_HOOK = "/api/v1/webhooks/endpoints/{id}"
+UI_TWILIO = "/twilio/accounts/{sid}"
+TWILIO_MESSAGES = "/2010-04-01/Accounts/{AccountSid}/Messages"
 
 # fmt: off
 ROUTES: tuple[Route, ...] = (
@@ -92,6 +96,11 @@ ROUTES: tuple[Route, ...] = (
           Access.ADMIN),
     Route("POST", "/webhooks/deliveries/{id}/replay", ui_webhooks.replay,
           "webhooks.delivery.replay", Access.ADMIN),
+    Route("GET", "/twilio", ui_twilio.page, "twilio", Access.ADMIN),
+    Route("POST", "/twilio/accounts", ui_twilio.create, "twilio.create", Access.ADMIN),
+    Route("GET", UI_TWILIO, ui_twilio.account, "twilio.account", Access.ADMIN),
+    Route("POST", UI_TWILIO, ui_twilio.update, "twilio.update", Access.ADMIN),
+    Route("POST", f"{UI_TWILIO}/rotate", ui_twilio.rotate, "twilio.rotate", Access.ADMIN),
     Route("GET", "/users", admin.users, "users", Access.ADMIN),
     Route("POST", "/users", admin.add_user, "users.add", Access.ADMIN),
     Route("POST", "/users/{username}/disable", admin.disable_user, "users.disable", Access.ADMIN),
@@ -158,6 +167,13 @@ ROUTES: tuple[Route, ...] = (
           "api.webhooks.delivery", Access.ADMIN),
     Route("POST", "/api/v1/webhooks/deliveries/{id}/replay", api_webhooks.replay_delivery,
           "api.webhooks.delivery.replay", Access.ADMIN),
+    # Twilio's Messaging API (HTTP Basic with a Twilio account): web/twilio/
+    Route("POST", f"{TWILIO_MESSAGES}.json", twilio_messages.create,
+          "twilio.messages.create", Access.TWILIO),
+    Route("GET", f"{TWILIO_MESSAGES}.json", twilio_messages.list_messages,
+          "twilio.messages", Access.TWILIO),
+    Route("GET", TWILIO_MESSAGES + "/{Sid}.json", twilio_messages.fetch, "twilio.message",
+          Access.TWILIO),
 )
 # fmt: on
 

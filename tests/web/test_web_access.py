@@ -1,5 +1,5 @@
 """The router, enumerated: every route but the pinned public ones requires signing in, and
-admin routes refuse agents."""
+admin routes refuse agents; the Twilio API's routes answer Twilio's 401 (code 20003)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,12 @@ from web.keys import ACCESS
 # Changing this set is a security decision: review it as one. The OpenAPI document is
 # public: it is documentation, and says nothing a caller could not learn by calling.
 PUBLIC = {"login", "login.submit", "healthz", "static", "api.openapi"}
+TWILIO_401 = {
+    "code": 20003,
+    "message": "Authenticate",
+    "more_info": "https://www.twilio.com/docs/errors/20003",
+    "status": 401,
+}
 
 
 def _path(route: web.AbstractRoute) -> str:
@@ -56,6 +62,10 @@ async def test_every_other_route_requires_sign_in(client: TestClient[Any, Any]) 
         if path.startswith("/api/"):
             await assert_error_shape(response, 401, "unauthorized")
             assert response.headers["WWW-Authenticate"].startswith("Bearer"), where
+        elif client.app[ACCESS][name] is Access.TWILIO:
+            assert response.status == 401, where
+            assert await response.json() == TWILIO_401, where
+            assert response.headers["WWW-Authenticate"].startswith("Basic"), where
         else:
             assert response.status == 303, where
             assert response.headers["Location"].startswith("/login"), where
@@ -74,6 +84,22 @@ async def test_a_bad_session_cookie_or_bearer_token_is_no_sign_in(
     for header in ("Bearer forged", "Basic YWRtaW46eA==", "Bearer "):
         response = await client.get("/api/v1/me", headers={"Authorization": header})
         await assert_error_shape(response, 401, "unauthorized")
+
+
+async def test_the_twilio_api_takes_no_session_or_token(
+    client: TestClient[Any, Any], services: Services
+) -> None:
+    """A console session or an API token is no Twilio account: 401 20003, no redirect."""
+    await sign_in(client, "admin")
+    token = (await services.auth.create_token("admin", "t", actor="test")).token
+    path = "/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages.json"
+    for headers in ({}, {"Authorization": f"Bearer {token}"}):
+        response = await client.get(path, headers=headers, allow_redirects=False)
+        assert response.status == 401
+        assert await response.json() == TWILIO_401
+    # a path under the prefix that no route has: still Twilio's answer, never a redirect
+    response = await client.get("/2010-04-01/Accounts/AC1/Calls.json")
+    assert (response.status, (await response.json())["code"]) == (401, 20003)
 
 
 async def test_admin_routes_refuse_agents(
