@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import configparser
 import dataclasses
+import datetime
 import difflib
 import enum
 import ipaddress
@@ -328,6 +329,20 @@ class WordList(ValueType[tuple[str, ...]]):
         return ", ".join(value)
 
 
+class ClockTime(ValueType[datetime.time]):
+    form = "a time of day as HH:MM, e.g. 21:00"
+    _RE = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+
+    def parse(self, raw: str) -> datetime.time:
+        match = self._RE.fullmatch(raw)
+        if match is None:
+            raise ValueError(raw)
+        return datetime.time(int(match[1]), int(match[2]))
+
+    def render(self, value: datetime.time) -> str:
+        return f"{value.hour:02d}:{value.minute:02d}"
+
+
 # ---------------------------------------------------------------------- the table
 
 
@@ -402,6 +417,14 @@ SECTIONS: tuple[Section, ...] = (
         "queues) on the Automation page, which wins over this file. Whatever the rules, "
         "a customer is never trapped: a human takes over after max_prompts unanswered "
         "tries or max_questions questions, at takeover_words, or at a frustration signal.",
+    ),
+    Section(
+        "notifications",
+        "Proactive texts sent through POST /api/v1/notifications (README 'Notifications "
+        "and templates'): reply options and quiet hours. Quiet hours are in the "
+        "recipient's time zone (from their number, or the contact's timezone "
+        "attribute); a notification due in them waits for their end, never dropped. "
+        "Agents' replies and compliance confirmations are never held.",
     ),
     Section(
         "webhooks",
@@ -859,6 +882,32 @@ SETTINGS: tuple[Setting, ...] = (
         "A contact attribute holding the username of the customer's account owner: "
         "their conversations go to that user (empty: no such attribute).",
     ),
+    # [notifications]
+    Setting(
+        "notifications",
+        "quiet_start",
+        ClockTime(),
+        datetime.time(21, 0),
+        "Start of quiet hours in the recipient's time zone: no notification is sent "
+        "from then until quiet_end (the same time as quiet_end: no quiet hours).",
+    ),
+    Setting(
+        "notifications",
+        "quiet_end",
+        ClockTime(),
+        datetime.time(8, 0),
+        "End of quiet hours in the recipient's time zone: notifications held overnight "
+        "go out from then.",
+    ),
+    Setting(
+        "notifications",
+        "options_ttl_s",
+        Duration(60.0, 90 * 86400.0),
+        3 * 86400.0,
+        "How long a notification's reply options stay open when it gives neither "
+        "expires_at nor ttl_s, counted from when it may first be sent; later replies "
+        "land in the inbox with the notification's context.",
+    ),
     # [webhooks]
     Setting(
         "webhooks",
@@ -1115,6 +1164,13 @@ class AutomationSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class NotificationSettings:
+    quiet_start: datetime.time
+    quiet_end: datetime.time
+    options_ttl_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class WebhookSettings:
     timeout_s: float
     concurrency: int
@@ -1160,6 +1216,7 @@ class Settings:
     modems: tuple[ModemSettings, ...]
     webhooks: WebhookSettings
     automation: AutomationSettings
+    notifications: NotificationSettings
     source: str  # the file these came from, for messages
 
     @property
@@ -1176,6 +1233,7 @@ SECTION_TYPES: Mapping[str, type[Any]] = {
     "outbound": OutboundSettings,
     "compliance": ComplianceSettings,
     "automation": AutomationSettings,
+    "notifications": NotificationSettings,
     "webhooks": WebhookSettings,
     "simulator": SimulatorSettings,
     "modem": ModemSettings,
@@ -1385,6 +1443,7 @@ def _build(
     compliance = ComplianceSettings(**raw["compliance"])
     webhooks = WebhookSettings(**raw["webhooks"])
     automation = AutomationSettings(**raw["automation"])
+    notifications = NotificationSettings(**raw["notifications"])
 
     modems = tuple(
         ModemSettings(
@@ -1484,6 +1543,7 @@ def _build(
         webhooks=webhooks,
         source=source,
         automation=automation,
+        notifications=notifications,
     )
 
 

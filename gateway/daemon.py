@@ -42,12 +42,15 @@ from gateway.inbox.service import InboxService
 from gateway.logutil import mask_number
 from gateway.messages.service import MessageService
 from gateway.modems import ModemFleet
+from gateway.notifications.service import HOOK_NAME as NOTIFICATION_HOOK
+from gateway.notifications.service import NotificationService
 from gateway.outbox.dispatcher import Dispatcher
 from gateway.outbox.service import OutboundService
 from gateway.overview.service import OverviewService
 from gateway.services import Services
 from gateway.simulator import SIM_MODEM_NAME, EmbeddedSimulator
 from gateway.storage.db import Store, open_database
+from gateway.templates.service import TemplateService
 from gateway.twilio.service import TwilioService
 from gateway.webhooks.formats import formats
 from gateway.webhooks.relay import WebhookRelay
@@ -134,6 +137,11 @@ class Daemon:
         # on it here, before anything is received; then the automation.
         runner = AutomationRunner(outbound)
         self.automation_runner = runner
+        templates = TemplateService(store, outbound, clock=clock)
+        notifications = NotificationService(
+            store, bus, outbound, templates, settings=settings, clock=clock
+        )
+        runner.register(NOTIFICATION_HOOK, notifications.reply_step)
         inbound = InboundService(
             store,
             bus,
@@ -244,6 +252,8 @@ class Daemon:
                 store, default_region=settings.gateway.default_region
             ),
             inbox=InboxService(store, bus, outbound, settings=settings, clock=clock),
+            templates=templates,
+            notifications=notifications,
             twilio=TwilioService(
                 store, outbound, settings=settings, clock=clock, wake=relay.wake
             ),

@@ -225,6 +225,8 @@ class ThreadedMessage:
     conversation: ConversationRecord
     contact: ContactRecord
     outcome: ThreadOutcome
+    # the conversation's status before this message (None: the message started it)
+    previous_status: ConversationStatus | None = None
 
 
 @dataclass(frozen=True, slots=True)

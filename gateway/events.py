@@ -127,6 +127,17 @@ class ConsentChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplyOptionSelected:
+    """A customer's reply picked option `key` of notification `notification_id`."""
+
+    notification_id: int
+    conversation_id: int
+    message_id: int
+    key: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ModemStatus:
     modem: str
     state: str
@@ -148,6 +159,7 @@ DomainEvent = (
     | ContactChanged
     | ConversationFlagged
     | ConsentChanged
+    | ReplyOptionSelected
     | ModemStatus
 )
 

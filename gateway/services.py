@@ -18,9 +18,11 @@ from gateway.inbox.contacts import ContactsService
 from gateway.inbox.service import InboxService
 from gateway.messages.service import MessageService
 from gateway.modems import ModemFleet
+from gateway.notifications.service import NotificationService
 from gateway.outbox.dispatcher import Dispatcher
 from gateway.outbox.service import OutboundService
 from gateway.overview.service import OverviewService
+from gateway.templates.service import TemplateService
 from gateway.twilio.service import TwilioService
 from gateway.webhooks.service import WebhookService
 
@@ -41,4 +43,6 @@ class Services:
     webhooks: WebhookService  # endpoints, deliveries, replay, test events
     messages: MessageService  # messages of both directions, read by the API
     inbox: InboxService  # conversation lists, threads, assign/status/tags/notes/reply
+    templates: TemplateService  # canned texts: CRUD, checks, renders with segments
+    notifications: NotificationService  # proactive texts with reply options
     twilio: TwilioService  # the Twilio-compatible API: accounts, Messages

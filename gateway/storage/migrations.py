@@ -36,6 +36,7 @@ def _step_1_create_tables(db: Any, migrator: Any) -> None:
     # triggers and extra indexes), as the last step that changed it leaves it.
     _create_inbox_objects(db)
     _create_twilio_tables(db)
+    _create_notification_tables(db)
 
 
 # Plain SQL, as peewee 4 writes it for models.UndecodablePdu, so a migrated file and a new
@@ -252,6 +253,44 @@ def _step_7_twilio(db: Any, migrator: Any) -> None:
     _create_twilio_tables(db)
 
 
+# Templates, notifications with reply options and outbound holds (scheduled sends, quiet
+# hours): gateway/storage/notification_models.py, as peewee 4 writes it; step 1 runs it
+# too, so a new file and a migrated one are the same. Every statement may run again.
+_STEP_8_SQL = (
+    'CREATE TABLE IF NOT EXISTS "templates" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"name" TEXT NOT NULL, "shortcut" TEXT NOT NULL, "body" TEXT NOT NULL, '
+    '"description" TEXT, "created_at" DATETIME NOT NULL, '
+    '"updated_at" DATETIME NOT NULL, "updated_by" TEXT NOT NULL)',
+    'CREATE UNIQUE INDEX IF NOT EXISTS "templates_shortcut" ON "templates" '
+    '("shortcut")',
+    'CREATE TABLE IF NOT EXISTS "notifications" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"message_id" INTEGER NOT NULL, "number" TEXT NOT NULL, "template" TEXT, '
+    '"context" TEXT NOT NULL, "options" TEXT NOT NULL, "expires_at" DATETIME, '
+    '"scheduled_at" DATETIME, "actor" TEXT NOT NULL, "created_at" DATETIME NOT NULL, '
+    '"selected_key" TEXT, "selected_at" DATETIME, "selected_message_id" INTEGER, '
+    '"confirmation_message_id" INTEGER, FOREIGN KEY ("message_id") REFERENCES '
+    '"messages" ("id") ON DELETE CASCADE)',
+    'CREATE UNIQUE INDEX IF NOT EXISTS "notifications_message_id" ON '
+    '"notifications" ("message_id")',
+    'CREATE INDEX IF NOT EXISTS "notifications_number_id" ON "notifications" '
+    '("number", "id")',
+    'CREATE TABLE IF NOT EXISTS "outbound_holds" ("message_id" INTEGER NOT NULL '
+    'PRIMARY KEY, "not_before" DATETIME NOT NULL, "zones" TEXT NOT NULL, '
+    '"quiet_start" TEXT, "quiet_end" TEXT, FOREIGN KEY ("message_id") REFERENCES '
+    '"messages" ("id") ON DELETE CASCADE)',
+)
+
+
+def _create_notification_tables(db: Any) -> None:
+    for statement in _STEP_8_SQL:
+        db.execute_sql(statement)
+
+
+def _step_8_notifications(db: Any, migrator: Any) -> None:
+    """Templates, notifications with reply options, holds (schedules, quiet hours)."""
+    _create_notification_tables(db)
+
+
 STEPS: tuple[Step, ...] = (
     _step_1_create_tables,
     _step_2_undecodable_pdus,
@@ -260,6 +299,7 @@ STEPS: tuple[Step, ...] = (
     _step_5_inbox,
     _step_6_inbox_search,
     _step_7_twilio,
+    _step_8_notifications,
 )
 
 

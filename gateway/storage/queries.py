@@ -51,7 +51,7 @@ from gateway.domain import (
 )
 from gateway.errors import Conflict, InvalidInput, NotFound, OptedOut
 from gateway.logutil import mask_number
-from gateway.storage import webhook_queries
+from gateway.storage import schedule_queries, webhook_queries
 from gateway.storage.models import (
     AuditEvent,
     ConsentEvent,
@@ -342,7 +342,9 @@ def _new_conversation(
 
 def _thread_inbound(
     contact: ContactRecord, modem: str, now: datetime, reopen_window_s: float
-) -> tuple[Any, ThreadOutcome]:
+) -> tuple[Any, ThreadOutcome, ConversationStatus | None]:
+    """The customer's conversation for a new message, how it got it, and the status it had
+    before (None: new)."""
     active = _active_conversation(contact.id)
     last_resolved = None
     if active is None:
@@ -372,7 +374,7 @@ def _thread_inbound(
         conversation = _new_conversation(
             contact, ConversationStatus.OPEN, now, modem=modem, last_inbound_at=now
         )
-        return conversation, outcome
+        return conversation, outcome, None
     # The customer wrote: it needs an agent again, and replies go out where they texted.
     previous = conversation.status
     conversation.status = ConversationStatus.OPEN
@@ -383,7 +385,7 @@ def _thread_inbound(
     webhook_queries.conversation_status_changed(
         _conversation(conversation), previous, now=now
     )
-    return conversation, outcome
+    return conversation, outcome, previous
 
 
 def get_conversation(conversation_id: int) -> ConversationRecord:
@@ -586,7 +588,9 @@ def _assemble(
         error = f"incomplete: part(s) {', '.join(map(str, missing))} of {total} never arrived"
 
     contact = upsert_contact(first.sender, first.sender_kind, now=now)
-    conversation, outcome = _thread_inbound(contact, first.modem, now, reopen_window_s)
+    conversation, outcome, previous = _thread_inbound(
+        contact, first.modem, now, reopen_window_s
+    )
     message = Message.create(
         conversation=conversation.id,
         direction=Direction.INBOUND,
@@ -619,6 +623,7 @@ def _assemble(
         conversation=_conversation(conversation),
         contact=contact,
         outcome=outcome,
+        previous_status=previous,
     )
 
 
@@ -1108,6 +1113,10 @@ def claim_next_outbound(modem: str, *, now: datetime) -> ClaimedPart | None:
             _fail_queued_parts(message.id, "recipient opted out", now)
             _roll_up(message, now, error="recipient opted out")
             continue
+        if message.status == MessageStatus.QUEUED and schedule_queries.defer_if_quiet(
+            message.id, now
+        ):
+            continue  # the recipient's night: held to its end (nothing of it left yet)
         before = message.status
         if message.modem is None:
             message.modem = modem
@@ -1263,6 +1272,8 @@ def expire_outbound(*, queued_before: datetime, now: datetime) -> list[MessageRe
             (Message.direction == Direction.OUTBOUND)
             & (Message.created_at < queued_before)
             & (OutboundPart.status == PartStatus.QUEUED)
+            # a scheduled or held message ages from when it may go, not when queued
+            & Message.id.not_in(schedule_queries.held_beyond(queued_before))
         )
         .distinct()
     )

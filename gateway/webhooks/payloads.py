@@ -32,6 +32,8 @@ class EventType(enum.StrEnum):
     CONVERSATION_STATUS_CHANGED = "conversation.status_changed"
     CONTACT_OPTED_OUT = "contact.opted_out"
     CONTACT_OPTED_IN = "contact.opted_in"
+    # a reply picked a notification's option (gateway.storage.notification_queries)
+    REPLY_OPTION_SELECTED = "reply.option_selected"
 
 
 # Sent by "send a test event" to one endpoint, whatever it subscribes to.

@@ -49,7 +49,8 @@ async def test_hooks_run_in_order_and_handled_stops_the_rest(tmp_path: Path) -> 
         runner = runner_of(r)
         runner.register("second", second)
         runner.register("first", first, before="second")
-        assert runner.hooks == ("first", "second")
+        # after the daemon's own (notification replies)
+        assert runner.hooks[-2:] == ("first", "second")
         with pytest.raises(ValueError, match="registered already"):
             runner.register("first", first)
         r.text("hello")

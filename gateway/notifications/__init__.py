@@ -1,0 +1,1 @@
+"""Proactive texts with reply options, scheduled sends and quiet hours."""

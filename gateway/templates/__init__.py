@@ -1,0 +1,1 @@
+"""Templates (canned responses): stored texts with personalisation, rendered in a sandbox."""
