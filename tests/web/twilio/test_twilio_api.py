@@ -137,3 +137,6 @@ async def test_the_create_form(
     national = {"To": "07700 900123", "Body": "read in the box's region"}
     response = await client.post(path, data=national, headers=auth)
     assert (await response.json())["to"] == "+447700900123"
+    # a browser page of another site cannot use credentials the browser holds
+    cross = {**auth, "Sec-Fetch-Site": "cross-site"}
+    await twilio_error(await client.post(path, data=form, headers=cross), 403, 20003)
