@@ -23,6 +23,8 @@ from web.api import (
     segments,
     v1,
 )
+from web.api import notifications as api_notifications
+from web.api import templates as api_templates
 from web.api import webhooks as api_webhooks
 from web.keys import ACCESS
 from web.twilio import messages as twilio_messages
@@ -48,6 +50,7 @@ UI_CONTACT = r"/contacts/{id:\d+}"
 
 UI_HOOK = "/webhooks/endpoints/{id}"
 API_HOOK = "/api/v1/webhooks/endpoints/{id}"
+API_TEMPLATE = "/api/v1/templates/{id}"
 UI_TWILIO = "/twilio/accounts/{sid}"
 TWILIO_MESSAGES = "/2010-04-01/Accounts/{AccountSid}/Messages"
 
@@ -167,6 +170,26 @@ ROUTES: tuple[Route, ...] = (
           "api.webhooks.delivery", Access.ADMIN),
     Route("POST", "/api/v1/webhooks/deliveries/{id}/replay", api_webhooks.replay_delivery,
           "api.webhooks.delivery.replay", Access.ADMIN),
+    # templates and notifications: web/api/templates.py, web/api/notifications.py
+    Route("GET", "/api/v1/templates", api_templates.list_templates, "api.templates",
+          Access.USER),
+    Route("POST", "/api/v1/templates", api_templates.create_template,
+          "api.templates.create", Access.ADMIN),
+    Route("POST", "/api/v1/templates/preview", api_templates.preview_template,
+          "api.templates.preview", Access.USER),
+    Route("GET", API_TEMPLATE, api_templates.get_template, "api.template", Access.USER),
+    Route("PATCH", API_TEMPLATE, api_templates.update_template, "api.template.update",
+          Access.ADMIN),
+    Route("DELETE", API_TEMPLATE, api_templates.delete_template, "api.template.delete",
+          Access.ADMIN),
+    Route("POST", f"{API_TEMPLATE}/render", api_templates.render_template,
+          "api.template.render", Access.USER),
+    Route("POST", "/api/v1/notifications", api_notifications.send,
+          "api.notifications.send", Access.USER),
+    Route("GET", "/api/v1/notifications", api_notifications.list_notifications,
+          "api.notifications", Access.USER),
+    Route("GET", "/api/v1/notifications/{id}", api_notifications.get, "api.notification",
+          Access.USER),
     # Twilio's Messaging API (HTTP Basic with a Twilio account): web/twilio/
     Route("POST", f"{TWILIO_MESSAGES}.json", twilio_messages.create,
           "twilio.messages.create", Access.TWILIO),

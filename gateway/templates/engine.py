@@ -425,7 +425,15 @@ def render(
         raise MissingVariable(field, str(exc)) from None
     except SecurityError as exc:
         raise RenderFailed(field, f"refused by the sandbox: {exc}") from None
-    except (TemplateError, TypeError, ValueError, ArithmeticError) as exc:
+    except (
+        TemplateError,
+        TypeError,
+        ValueError,
+        ArithmeticError,
+        LookupError,
+        AttributeError,
+        RecursionError,
+    ) as exc:
         raise RenderFailed(field, f"cannot render: {exc}") from None
 
 

@@ -893,9 +893,9 @@ OPERATIONS: tuple[Operation, ...] = (
 
 def operations() -> tuple[Operation, ...]:
     """Every documented operation."""
-    from web.api import webhook_docs  # here: it imports this module
+    from web.api import template_docs, webhook_docs  # here: they import this module
 
-    return OPERATIONS + webhook_docs.OPERATIONS
+    return OPERATIONS + webhook_docs.OPERATIONS + template_docs.OPERATIONS
 
 
 def _responses(op: Operation, access: Access) -> JsonDict:
@@ -942,9 +942,9 @@ def document(access: Mapping[str, Access]) -> JsonDict:
     for op in operations():
         level = access.get(op.route, Access.USER)
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, level)
-    from web.api import webhook_docs  # here: it imports this module
+    from web.api import template_docs, webhook_docs  # here: they import this module
 
-    components = {**SCHEMAS, **webhook_docs.SCHEMAS}
+    components = {**SCHEMAS, **webhook_docs.SCHEMAS, **template_docs.SCHEMAS}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -964,6 +964,8 @@ def document(access: Mapping[str, Access]) -> JsonDict:
             {"name": "contacts"},
             {"name": "modems"},
             {"name": "account"},
+            {"name": "notifications"},
+            {"name": "templates"},
             {"name": "meta"},
         ],
         "paths": paths,  # type: ignore[dict-item]
