@@ -302,7 +302,11 @@ def write_config(
     modem: Mapping[str, str] | None = None,
     log_level: str = "info",
 ) -> Path:
-    """A gateway.ini with one [modem:mN] per URL (m1, m2, ...) and no web server."""
+    """A gateway.ini with one [modem:mN] per URL (m1, m2, ...) and no web server.
+
+    No automation and no CSAT survey: the harness measures the message paths, and counts
+    every outbound text against the ones it queued itself.
+    """
     out = {"parts_per_minute": "600", **(outbound or {})}
     text = textwrap.dedent(
         f"""\
@@ -313,6 +317,10 @@ def write_config(
         [web]
         enabled = no
         [simulator]
+        enabled = no
+        [automation]
+        enabled = no
+        [csat]
         enabled = no
         [outbound]
         """

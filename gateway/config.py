@@ -221,6 +221,16 @@ class TimeZone(ValueType[zoneinfo.ZoneInfo]):
         return value.key
 
 
+class OptionalTimeZone(TimeZone):
+    form = "an IANA time zone name, e.g. Europe/London (empty: [gateway] timezone)"
+
+    def parse(self, raw: str) -> zoneinfo.ZoneInfo | None:  # type: ignore[override]
+        return None if not raw else super().parse(raw)
+
+    def render(self, value: zoneinfo.ZoneInfo | None) -> str:
+        return "" if value is None else value.key
+
+
 _HOST_RE = re.compile(
     r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?"
 )
@@ -425,6 +435,21 @@ SECTIONS: tuple[Section, ...] = (
         "recipient's time zone (from their number, or the contact's timezone "
         "attribute); a notification due in them waits for their end, never dropped. "
         "Agents' replies and compliance confirmations are never held.",
+    ),
+    Section(
+        "metrics",
+        "Support metrics (the Dashboard page and GET /api/v1/metrics) and the "
+        "operations metrics for Prometheus at GET /metrics. The definitions are in the "
+        "README's Support metrics section.",
+    ),
+    Section(
+        "csat",
+        "The satisfaction survey texted after an agent resolves a conversation in which "
+        "the customer wrote and a person replied (never after the automation resolved "
+        "it, never to an opted-out number, one per conversation). The customer's next "
+        "message answers it: a rating 1-5 (digits, words, 4/5, a number in a sentence "
+        "such as I'd give it a 4) is recorded and leaves the conversation resolved; "
+        "anything else reaches the inbox as a normal message.",
     ),
     Section(
         "webhooks",
@@ -828,9 +853,10 @@ SETTINGS: tuple[Setting, ...] = (
         "automation",
         "ack_text",
         Text(),
-        "Thanks for your message. We typically reply within 10 minutes.",
-        "Sent once per conversation while its queue is open, to set expectations; a "
-        "queue may have its own. Empty sends none.",
+        "",
+        "Sent once per conversation while its queue is open, to set expectations (We "
+        "typically reply within 10 minutes.); a queue may have its own. Empty sends "
+        "none.",
     ),
     Setting(
         "automation",
@@ -907,6 +933,73 @@ SETTINGS: tuple[Setting, ...] = (
         "How long a notification's reply options stay open when it gives neither "
         "expires_at nor ttl_s, counted from when it may first be sent; later replies "
         "land in the inbox with the notification's context.",
+    ),
+    # [metrics]
+    Setting(
+        "metrics",
+        "timezone",
+        OptionalTimeZone(),
+        None,
+        "Time zone of the reports' days and weeks (a day runs midnight to midnight "
+        "there, 23 or 25 hours long at a DST change).",
+        default_text="([gateway] timezone)",
+    ),
+    Setting(
+        "metrics",
+        "prometheus",
+        Boolean(),
+        True,
+        "Serve the operations metrics at GET /metrics (Prometheus text format).",
+    ),
+    Setting(
+        "metrics",
+        "scrape_token",
+        Text(),
+        "",
+        "A bearer token Prometheus must send (Authorization: Bearer TOKEN) to read "
+        "/metrics. Empty: only clients on this machine (127.0.0.1, ::1) that came "
+        "through no proxy may read it. Set one when a reverse proxy on this box "
+        "forwards to the web port.",
+        secret=True,
+    ),
+    # [csat]
+    Setting(
+        "csat",
+        "enabled",
+        Boolean(),
+        True,
+        "Text the survey after a resolution. no: no survey goes out (ratings already "
+        "asked for are still read).",
+    ),
+    Setting(
+        "csat",
+        "survey_text",
+        Text(),
+        "How did we do? Reply 1-5 (5 = great).",
+        "The survey.",
+    ),
+    Setting(
+        "csat",
+        "thanks_text",
+        Text(),
+        "Thanks for your feedback!",
+        "Sent after a rating; empty sends none.",
+    ),
+    Setting(
+        "csat",
+        "delay_s",
+        Duration(0.0, 7 * 86400.0),
+        300.0,
+        "How long after the resolution the survey goes out; a conversation reopened "
+        "meanwhile gets none (until it is resolved again).",
+    ),
+    Setting(
+        "csat",
+        "expiry_s",
+        Duration(60.0, 30 * 86400.0),
+        3 * 86400.0,
+        "How long a survey waits for its answer; a later reply is a normal message. "
+        "Keep it within [inbound] reopen_window_s.",
     ),
     # [webhooks]
     Setting(
@@ -1171,6 +1264,22 @@ class NotificationSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsSettings:
+    timezone: zoneinfo.ZoneInfo  # [gateway] timezone when the key is empty
+    prometheus: bool
+    scrape_token: str = dataclasses.field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class CsatSettings:
+    enabled: bool
+    survey_text: str
+    thanks_text: str
+    delay_s: float
+    expiry_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class WebhookSettings:
     timeout_s: float
     concurrency: int
@@ -1217,6 +1326,8 @@ class Settings:
     webhooks: WebhookSettings
     automation: AutomationSettings
     notifications: NotificationSettings
+    metrics: MetricsSettings
+    csat: CsatSettings
     source: str  # the file these came from, for messages
 
     @property
@@ -1234,6 +1345,8 @@ SECTION_TYPES: Mapping[str, type[Any]] = {
     "compliance": ComplianceSettings,
     "automation": AutomationSettings,
     "notifications": NotificationSettings,
+    "metrics": MetricsSettings,
+    "csat": CsatSettings,
     "webhooks": WebhookSettings,
     "simulator": SimulatorSettings,
     "modem": ModemSettings,
@@ -1442,6 +1555,10 @@ def _build(
     outbound = OutboundSettings(**raw["outbound"])
     compliance = ComplianceSettings(**raw["compliance"])
     webhooks = WebhookSettings(**raw["webhooks"])
+    metrics = MetricsSettings(
+        **{**raw["metrics"], "timezone": raw["metrics"]["timezone"] or gateway.timezone}
+    )
+    csat = CsatSettings(**raw["csat"])
     automation = AutomationSettings(**raw["automation"])
     notifications = NotificationSettings(**raw["notifications"])
 
@@ -1499,6 +1616,12 @@ def _build(
                     + " (no other placeholder is filled in)",
                 )
             )
+    if csat.enabled and not csat.survey_text.strip():
+        problems.append(
+            ConfigProblem(
+                "csat", "survey_text", "", "the survey's text (or enabled = no)"
+            )
+        )
     problems += _duplicates(modems, "port", lambda m: m.port)
     problems += _duplicates(modems, "own_number", lambda m: m.own_number)
     try:
@@ -1541,6 +1664,8 @@ def _build(
         simulator=simulator,
         modems=modems,
         webhooks=webhooks,
+        metrics=metrics,
+        csat=csat,
         source=source,
         automation=automation,
         notifications=notifications,

@@ -29,7 +29,9 @@ from aiohttp import web
 from gateway import systemd
 from gateway.auth.audit import AuditLog
 from gateway.auth.service import AuthService
+from gateway.automation.engine import AutomationEngine
 from gateway.automation.runner import AutomationRunner
+from gateway.automation.service import AutomationService
 from gateway.compliance import ComplianceService
 from gateway.compliance_rules import KeywordRules
 from gateway.config import ModemSettings, Settings, load_settings
@@ -41,6 +43,9 @@ from gateway.inbox.contacts import ContactsService
 from gateway.inbox.service import InboxService
 from gateway.logutil import mask_number
 from gateway.messages.service import MessageService
+from gateway.metrics.csat_step import CSAT_HOOK, CsatStep
+from gateway.metrics.prometheus import OpsMetrics
+from gateway.metrics.service import MetricsService
 from gateway.modems import ModemFleet
 from gateway.notifications.service import HOOK_NAME as NOTIFICATION_HOOK
 from gateway.notifications.service import NotificationService
@@ -135,8 +140,18 @@ class Daemon:
         )
         # The pipeline after compliance: hooks (notification reply options) register
         # on it here, before anything is received; then the automation.
-        runner = AutomationRunner(outbound)
+        runner = AutomationRunner(
+            outbound,
+            AutomationEngine(
+                settings.automation, default_tz=settings.gateway.timezone, bus=bus
+            ),
+        )
         self.automation_runner = runner
+        # first of the hooks: a customer's answer to their CSAT survey
+        runner.register(CSAT_HOOK, CsatStep(bus, settings.csat).step)
+        metrics = MetricsService(store, outbound, settings=settings, clock=clock)
+        metrics.check()
+        ops = OpsMetrics(store, database_path=str(settings.database.path))
         templates = TemplateService(store, outbound, clock=clock)
         notifications = NotificationService(
             store, bus, outbound, templates, settings=settings, clock=clock
@@ -160,6 +175,7 @@ class Daemon:
         )
         dispatcher = Dispatcher(store, bus, outbound, settings=settings, clock=clock)
         fleet.on_ready(dispatcher.wake)
+        ops.attach(fleet, inbound)
 
         if settings.simulator.enabled:
             if any(m.name == SIM_MODEM_NAME for m in settings.enabled_modems):
@@ -180,7 +196,12 @@ class Daemon:
             self.simulator = simulator
             self._stack.push_async_callback(simulator.stop)
             self._add_modem(
-                Modem(SIM_MODEM_NAME, simulator.opener, on_event=fleet.on_event),
+                Modem(
+                    SIM_MODEM_NAME,
+                    simulator.opener,
+                    on_event=fleet.on_event,
+                    on_command=ops.observe_command,
+                ),
                 fleet,
                 inbound,
                 dispatcher,
@@ -192,6 +213,7 @@ class Daemon:
                 config.name,
                 self._opener_for(config),
                 on_event=fleet.on_event,
+                on_command=ops.observe_command,
                 options=ModemOptions(
                     pin=config.pin,
                     profile=config.profile,
@@ -230,6 +252,8 @@ class Daemon:
         )
         await relay.start()
         self._stack.push_async_callback(relay.stop)
+        await metrics.start()
+        self._stack.push_async_callback(metrics.stop)
 
         self.services = Services(
             settings=settings,
@@ -252,6 +276,11 @@ class Daemon:
                 store, default_region=settings.gateway.default_region
             ),
             inbox=InboxService(store, bus, outbound, settings=settings, clock=clock),
+            metrics=metrics,
+            ops=ops,
+            automation=AutomationService(
+                store, outbound, settings=settings, clock=clock
+            ),
             templates=templates,
             notifications=notifications,
             twilio=TwilioService(

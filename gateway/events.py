@@ -138,6 +138,19 @@ class ReplyOptionSelected:
 
 
 @dataclass(frozen=True, slots=True)
+class AutomationHandedOver:
+    """The automation handed a conversation to a human; it asks nothing more there.
+    `escalated`: a takeover word, HELP or frustration (priority raised, agents told)."""
+
+    conversation_id: int
+    reason: str
+    escalated: bool
+    queue: str | None
+    assignee_id: int | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ModemStatus:
     modem: str
     state: str
@@ -159,6 +172,7 @@ DomainEvent = (
     | ContactChanged
     | ConversationFlagged
     | ConsentChanged
+    | AutomationHandedOver
     | ReplyOptionSelected
     | ModemStatus
 )

@@ -28,7 +28,7 @@ from gateway.contacts import SenderNumber, classify_sender
 from gateway.domain import RecordedPart, ThreadedMessage, ThreadOutcome, utcnow
 from gateway.outbox.service import OutboundService
 from gateway.ports import ModemPort
-from gateway.storage import queries, webhook_queries
+from gateway.storage import metrics_queries, queries, webhook_queries
 from modem.errors import ModemError
 from modem.events import (
     Handle,
@@ -263,6 +263,7 @@ class InboundService:
             _record_received(threaded, now)
             outcome = self._compliance.apply_inbound(threaded, now=now, healthy=healthy)
             after = self._after_compliance(threaded, outcome, now, healthy)
+            metrics_queries.record_inbound(threaded, now=now)
         return _Received(recorded, threaded, outcome, after)
 
     def _after_compliance(
@@ -417,6 +418,7 @@ class InboundService:
             _record_received(threaded, now)
             outcome = self._compliance.apply_inbound(threaded, now=now, healthy=healthy)
             after = self._after_compliance(threaded, outcome, now, healthy)
+            metrics_queries.record_inbound(threaded, now=now)
             results.append((threaded, outcome, after))
         return results
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from gateway.auth.audit import AuditLog
 from gateway.auth.service import AuthService
+from gateway.automation.service import AutomationService
 from gateway.compliance import ComplianceService
 from gateway.config import Settings
 from gateway.events import EventBus
@@ -17,6 +18,8 @@ from gateway.inbound import InboundService
 from gateway.inbox.contacts import ContactsService
 from gateway.inbox.service import InboxService
 from gateway.messages.service import MessageService
+from gateway.metrics.prometheus import OpsMetrics
+from gateway.metrics.service import MetricsService
 from gateway.modems import ModemFleet
 from gateway.notifications.service import NotificationService
 from gateway.outbox.dispatcher import Dispatcher
@@ -43,6 +46,9 @@ class Services:
     webhooks: WebhookService  # endpoints, deliveries, replay, test events
     messages: MessageService  # messages of both directions, read by the API
     inbox: InboxService  # conversation lists, threads, assign/status/tags/notes/reply
+    metrics: MetricsService  # support metrics reports; CSAT surveys going out
+    ops: OpsMetrics  # the operations metrics for Prometheus (/metrics)
+    automation: AutomationService  # rules, queues, availability, the rule tester
     templates: TemplateService  # canned texts: CRUD, checks, renders with segments
     notifications: NotificationService  # proactive texts with reply options
     twilio: TwilioService  # the Twilio-compatible API: accounts, Messages

@@ -21,7 +21,7 @@ from typing import TypeVar
 from modem import quirks as quirks_mod
 from modem.at import commands, parsers
 from modem.at.commands import Command
-from modem.at.engine import AtEngine, Response
+from modem.at.engine import AtEngine, CommandTiming, Response
 from modem.at.events import Urc
 from modem.errors import (
     AtError,
@@ -137,8 +137,11 @@ class Modem:
         *,
         on_event: Callable[[ModemEvent], None],
         options: ModemOptions | None = None,
+        on_command: Callable[[str, CommandTiming], None] | None = None,
     ) -> None:
         self.name = name
+        # told each AT command's round trip with this modem's name (the owner's metrics)
+        self._on_command = on_command
         self.log_name = f"modem {name}"
         self._opener = opener
         self._on_event = on_event
@@ -310,7 +313,12 @@ class Modem:
     async def _session(self) -> None:
         """One connection: open, initialise, then serve URCs, polls and sweeps until it breaks."""
         self._set_state(ModemState.CONNECTING, "opening the port")
-        engine = AtEngine(log_name=self.log_name, on_urc=self._on_urc)
+        observe = self._on_command
+        engine = AtEngine(
+            log_name=self.log_name,
+            on_urc=self._on_urc,
+            on_command=None if observe is None else lambda t: observe(self.name, t),
+        )
         self._transport, _ = await self._opener(lambda: engine)
         engine.closed.add_done_callback(lambda f: self._port_gone("port closed"))
         self._engine = engine

@@ -49,7 +49,12 @@ from gateway.inbox.records import (
     ThreadView,
 )
 from gateway.outbox.service import MAX_IDEMPOTENCY_KEY_CHARS, Draft, OutboundService
-from gateway.storage import inbox_queries, queries, webhook_queries
+from gateway.storage import (
+    inbox_queries,
+    metrics_queries,
+    queries,
+    webhook_queries,
+)
 from modem.pdu.types import Encoding
 
 if TYPE_CHECKING:
@@ -298,6 +303,9 @@ class InboxService:
                 detail={"from": previous.value, "to": target.value},
             )
             webhook_queries.conversation_status_changed(record, previous, now=now)
+            metrics_queries.record_status(
+                record, previous, user_id=who.user_id, now=now
+            )
         return _Changed(inbox_queries.conversation_summary(cid), changed)
 
     async def set_priority(

@@ -29,7 +29,7 @@ from gateway.domain import (
 from gateway.errors import InvalidInput, ModemUnavailable
 from gateway.logutil import mask_number
 from gateway.outbox.choice import choose_modem, least_busy
-from gateway.storage import queries
+from gateway.storage import metrics_queries, queries
 from modem.errors import PduEncodeError
 from modem.events import ModemState
 from modem.pdu import encode_submit, segment_info
@@ -282,7 +282,7 @@ class OutboundService:
                 modem = choose_modem(sticky, allowed, depths) or least_busy(
                     modems, depths
                 )
-        return queries.enqueue_outbound(
+        enqueued = queries.enqueue_outbound(
             number=draft.number,
             body=draft.body,
             parts_count=draft.parts,
@@ -296,6 +296,9 @@ class OutboundService:
             conversation_id=conversation_id,
             consent_exempt=consent_exempt,
         )
+        # a human reply stops the support metrics' clocks, in this same unit
+        metrics_queries.record_outbound(enqueued, now=now)
+        return enqueued
 
     def announce(self, enqueued: Enqueued) -> None:
         """After the commit: tell subscribers and wake the message's sender."""

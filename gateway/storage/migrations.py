@@ -35,8 +35,10 @@ def _step_1_create_tables(db: Any, migrator: Any) -> None:
     # What is not a peewee model (the inbox's read markers, full-text indexes, their
     # triggers and extra indexes), as the last step that changed it leaves it.
     _create_inbox_objects(db)
+    _create_metrics_tables(db)
     _create_twilio_tables(db)
     _create_notification_tables(db)
+    _create_automation_tables(db)
 
 
 # Plain SQL, as peewee 4 writes it for models.UndecodablePdu, so a migrated file and a new
@@ -291,6 +293,136 @@ def _step_8_notifications(db: Any, migrator: Any) -> None:
     _create_notification_tables(db)
 
 
+# Support automation (gateway/storage/automation_models.py): its state per conversation,
+# the admins' settings and rules, queues and their members, agents' availability, as
+# peewee 4 writes it; step 1 runs it too, so a new file and a migrated one are the same.
+# Every statement may run again.
+_AUTOMATION_SQL = (
+    'CREATE TABLE IF NOT EXISTS "automation_agent_status" ("user_id" INTEGER '
+    'NOT NULL PRIMARY KEY, "away" INTEGER NOT NULL, "updated_at" DATETIME NOT '
+    'NULL, FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON DELETE '
+    "CASCADE)",
+    'CREATE TABLE IF NOT EXISTS "automation_flows" ("id" INTEGER NOT NULL '
+    'PRIMARY KEY, "name" TEXT NOT NULL, "fields" TEXT NOT NULL, "done_text" '
+    'TEXT NOT NULL, "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT '
+    "NULL)",
+    'CREATE UNIQUE INDEX IF NOT EXISTS "automation_flows_name" ON '
+    '"automation_flows" ("name")',
+    'CREATE TABLE IF NOT EXISTS "automation_settings" ("key" TEXT NOT NULL '
+    'PRIMARY KEY, "value" TEXT NOT NULL, "updated_at" DATETIME NOT NULL, '
+    '"updated_by" TEXT NOT NULL)',
+    'CREATE TABLE IF NOT EXISTS "automation_state" ("conversation_id" INTEGER '
+    'NOT NULL PRIMARY KEY, "phase" TEXT NOT NULL, "flow_id" INTEGER, "step" '
+    'INTEGER NOT NULL, "attempts" INTEGER NOT NULL, "prompts" INTEGER NOT '
+    'NULL, "fields" TEXT NOT NULL, "handover_reason" TEXT, "escalated" '
+    'INTEGER NOT NULL, "routed" INTEGER NOT NULL, "acknowledged" INTEGER NOT '
+    'NULL, "closed_notice_until" DATETIME, "last_prompt_at" DATETIME, '
+    '"started_at" DATETIME, "handed_over_at" DATETIME, "updated_at" DATETIME '
+    'NOT NULL, FOREIGN KEY ("conversation_id") REFERENCES "conversations" '
+    '("id") ON DELETE CASCADE)',
+    'CREATE TABLE IF NOT EXISTS "automation_queues" ("id" INTEGER NOT NULL '
+    'PRIMARY KEY, "name" TEXT NOT NULL, "description" TEXT NOT NULL, '
+    '"assignment" TEXT NOT NULL, "timezone" TEXT, "hours" TEXT, "holidays" '
+    'TEXT NOT NULL, "ack_text" TEXT NOT NULL, "after_hours_text" TEXT NOT '
+    'NULL, "last_assigned_id" INTEGER, "created_at" DATETIME NOT NULL, '
+    '"updated_at" DATETIME NOT NULL, FOREIGN KEY ("last_assigned_id") '
+    'REFERENCES "users" ("id") ON DELETE SET NULL)',
+    'CREATE INDEX IF NOT EXISTS "automation_queues_last_assigned_id" ON '
+    '"automation_queues" ("last_assigned_id")',
+    'CREATE UNIQUE INDEX IF NOT EXISTS "automation_queues_name" ON '
+    '"automation_queues" ("name")',
+    'CREATE TABLE IF NOT EXISTS "automation_queue_members" ("queue_id" '
+    'INTEGER NOT NULL, "user_id" INTEGER NOT NULL, PRIMARY KEY ("queue_id", '
+    '"user_id"), FOREIGN KEY ("queue_id") REFERENCES "automation_queues" '
+    '("id") ON DELETE CASCADE, FOREIGN KEY ("user_id") REFERENCES "users" '
+    '("id") ON DELETE CASCADE)',
+    'CREATE INDEX IF NOT EXISTS "automation_queue_members_queue_id" ON '
+    '"automation_queue_members" ("queue_id")',
+    'CREATE INDEX IF NOT EXISTS "automation_queue_members_user_id" ON '
+    '"automation_queue_members" ("user_id")',
+    'CREATE TABLE IF NOT EXISTS "automation_routing_rules" ("id" INTEGER NOT '
+    'NULL PRIMARY KEY, "position" INTEGER NOT NULL, "name" TEXT NOT NULL, '
+    '"kind" TEXT NOT NULL, "key" TEXT NOT NULL, "value" TEXT NOT NULL, '
+    '"queue" TEXT, "tags" TEXT NOT NULL, "priority" TEXT, "assignee_id" '
+    'INTEGER, "created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, '
+    'FOREIGN KEY ("assignee_id") REFERENCES "users" ("id") ON DELETE SET '
+    "NULL)",
+    'CREATE INDEX IF NOT EXISTS "automation_routing_rules_assignee_id" ON '
+    '"automation_routing_rules" ("assignee_id")',
+    'CREATE TABLE IF NOT EXISTS "automation_triage_options" ("id" INTEGER NOT '
+    'NULL PRIMARY KEY, "position" INTEGER NOT NULL, "key" TEXT NOT NULL, '
+    '"label" TEXT NOT NULL, "keywords" TEXT NOT NULL, "queue" TEXT, "tags" '
+    'TEXT NOT NULL, "assignee_id" INTEGER, "flow_id" INTEGER, "created_at" '
+    'DATETIME NOT NULL, "updated_at" DATETIME NOT NULL, FOREIGN KEY '
+    '("assignee_id") REFERENCES "users" ("id") ON DELETE SET NULL, FOREIGN '
+    'KEY ("flow_id") REFERENCES "automation_flows" ("id") ON DELETE SET NULL)',
+    'CREATE INDEX IF NOT EXISTS "automation_triage_options_assignee_id" ON '
+    '"automation_triage_options" ("assignee_id")',
+    'CREATE INDEX IF NOT EXISTS "automation_triage_options_flow_id" ON '
+    '"automation_triage_options" ("flow_id")',
+    'CREATE UNIQUE INDEX IF NOT EXISTS "automation_triage_options_key" ON '
+    '"automation_triage_options" ("key")',
+)
+
+
+def _create_automation_tables(db: Any) -> None:
+    for statement in _AUTOMATION_SQL:
+        db.execute_sql(statement)
+
+
+def _step_9_automation(db: Any, migrator: Any) -> None:
+    """Support automation: state, settings, triage options, flows, routing, queues."""
+    _create_automation_tables(db)
+
+
+# The support metrics (gateway/storage/metrics_models.py), as peewee 4 writes them, and
+# their indexes; step 1 runs it too, so a new file and a migrated one are the same. Every
+# statement may run again.
+_METRICS_SQL = (
+    'CREATE TABLE IF NOT EXISTS "metric_events" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"kind" TEXT NOT NULL, "conversation_id" INTEGER NOT NULL, "queue" TEXT, '
+    '"user_id" INTEGER, "message_id" INTEGER, "at" DATETIME NOT NULL, '
+    '"started_at" DATETIME, "wall_s" REAL, "business_s" REAL, "rating" INTEGER, '
+    '"customer_wrote" INTEGER, "human_replied" INTEGER)',
+    'CREATE INDEX IF NOT EXISTS "metric_events_at" ON "metric_events" ("at")',
+    'CREATE INDEX IF NOT EXISTS "metric_events_kind_started_at" ON "metric_events" '
+    '("kind", "started_at")',
+    'CREATE INDEX IF NOT EXISTS "metric_events_conversation_id" ON "metric_events" '
+    '("conversation_id", "id")',
+    # the events whose business seconds are still to be computed (few at any time)
+    'CREATE INDEX IF NOT EXISTS "metric_events_unmeasured" ON "metric_events" ("id") '
+    'WHERE "business_s" IS NULL AND "started_at" IS NOT NULL',
+    'CREATE TABLE IF NOT EXISTS "metric_clocks" ("conversation_id" INTEGER NOT NULL '
+    'PRIMARY KEY, "cycle_started_at" DATETIME NOT NULL, "frt_started_at" DATETIME, '
+    '"frt_done" INTEGER NOT NULL, "waiting_since" DATETIME, '
+    '"customer_wrote" INTEGER NOT NULL, "human_replied" INTEGER NOT NULL, '
+    '"resolved_at" DATETIME, "updated_at" DATETIME NOT NULL)',
+    'CREATE TABLE IF NOT EXISTS "csat_surveys" ("id" INTEGER NOT NULL PRIMARY KEY, '
+    '"conversation_id" INTEGER NOT NULL, "number" TEXT NOT NULL, '
+    '"status" TEXT NOT NULL, "queue" TEXT, "user_id" INTEGER, '
+    '"resolved_at" DATETIME NOT NULL, "prior_reopened_at" DATETIME, '
+    '"sent_at" DATETIME, "expires_at" DATETIME, "message_id" INTEGER, '
+    '"rating" INTEGER, "answered_at" DATETIME, "answer_message_id" INTEGER, '
+    '"created_at" DATETIME NOT NULL, "updated_at" DATETIME NOT NULL)',
+    'CREATE UNIQUE INDEX IF NOT EXISTS "csat_surveys_conversation_id" ON '
+    '"csat_surveys" ("conversation_id")',
+    'CREATE INDEX IF NOT EXISTS "csat_surveys_status_resolved_at" ON "csat_surveys" '
+    '("status", "resolved_at")',
+    'CREATE INDEX IF NOT EXISTS "csat_surveys_number_status" ON "csat_surveys" '
+    '("number", "status")',
+)
+
+
+def _create_metrics_tables(db: Any) -> None:
+    for statement in _METRICS_SQL:
+        db.execute_sql(statement)
+
+
+def _step_support_metrics(db: Any, migrator: Any) -> None:
+    """Support metrics: reporting events, each conversation's clocks, CSAT surveys."""
+    _create_metrics_tables(db)
+
+
 STEPS: tuple[Step, ...] = (
     _step_1_create_tables,
     _step_2_undecodable_pdus,
@@ -300,6 +432,8 @@ STEPS: tuple[Step, ...] = (
     _step_6_inbox_search,
     _step_7_twilio,
     _step_8_notifications,
+    _step_9_automation,
+    _step_support_metrics,
 )
 
 

@@ -35,6 +35,16 @@ _Outcome = CommandDone | CommandTimedOut | PortClosed
 
 
 @dataclass(frozen=True, slots=True)
+class CommandTiming:
+    """One command's round trip, for the owner's metrics (`on_command`)."""
+
+    command: str  # its name: the text before "=", "?" or ";" (AT+CMGS, ATE0)
+    seconds: float  # from writing it to its final result, timeout or the port closing
+    outcome: str  # ok, error, cme_error, cms_error, timeout, closed (or a call result)
+    code: int | None = None  # the +CME/+CMS ERROR number
+
+
+@dataclass(frozen=True, slots=True)
 class Response:
     """A command that ended with OK: its info lines and the final result."""
 
@@ -54,9 +64,11 @@ class AtEngine(asyncio.Protocol):
         *,
         on_urc: Callable[[Urc], None] | None = None,
         urcs: UrcRegistry = DEFAULT_URCS,
+        on_command: Callable[[CommandTiming], None] | None = None,
     ) -> None:
         self.log_name = log_name
         self._on_urc = on_urc
+        self._on_command = on_command
         self._session = AtSession(urcs)
         self._loop = asyncio.get_running_loop()
         self._lock = asyncio.Lock()
@@ -100,9 +112,27 @@ class AtEngine(asyncio.Protocol):
                 data, shown=None if cmd.redacted is None else cmd.redacted.encode()
             )
             self._arm_timer()
+            sent_at = self._loop.time()
             # shield: a cancelled caller leaves the future for the engine to settle.
             outcome = await asyncio.shield(fut)
+            self._observe(cmd, self._loop.time() - sent_at, outcome)
         return self._result(cmd, outcome)
+
+    def _observe(self, cmd: Command, seconds: float, outcome: _Outcome) -> None:
+        if self._on_command is None:
+            return
+        code = None
+        if isinstance(outcome, PortClosed):
+            result = "closed"
+        elif isinstance(outcome, CommandTimedOut):
+            result = "timeout"
+        else:
+            result, code = outcome.final.kind.name.lower(), outcome.final.code
+        name = cmd.text.split("=", 1)[0].split("?", 1)[0].split(";", 1)[0]
+        try:
+            self._on_command(CommandTiming(name, seconds, result, code))
+        except Exception:  # the owner's bug must not break the port
+            _LOGGER.exception("%s: on_command failed", self.log_name)
 
     def body_sent(self, cmd: Command) -> bool:
         """True once `cmd`'s body went out: a timeout or a lost port may still mean "sent"."""
