@@ -194,6 +194,21 @@ def test_the_box_never_loops_and_never_texts_an_opted_out_number(
         return
     asked = [m for m in automated if _is_question(m.body)]
     assert len(asked) <= max_questions
+    # once a human is in the loop (the automation handed over, or an agent replied, or
+    # HELP asked for one) the automation asks nothing more in this conversation
+    human_at = next(
+        (
+            m.id
+            for m in messages
+            if m.origin is MessageOrigin.AGENT
+            or (m.origin is MessageOrigin.AUTOMATION and m.body.startswith("Thanks -"))
+            or (m.direction is Direction.INBOUND and m.body.strip().upper() == "HELP")
+        ),
+        None,
+    )
+    if human_at is not None:
+        late = [m.body for m in asked if m.id > human_at]
+        assert not late, late
     again = 0
     for message in automated:
         again = again + 1 if message.body.startswith("Sorry") else 0
