@@ -125,6 +125,8 @@ class ModemStats:
     timeouts: int = 0
     last_error: str | None = None
     errors_by_code: dict[str, int] = field(default_factory=dict)
+    # message stores as the last AT+CPMS? read them: name -> (used, total)
+    storage: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 class Modem:
@@ -580,6 +582,10 @@ class Modem:
     async def _check_storage(self) -> None:
         """Report stores that filled up: the network holds new messages until there is room."""
         stores = await self._optional(commands.cpms_query(), parsers.parse_cpms)
+        if stores:
+            self.stats.storage = {
+                s.storage: (s.used, s.total) for s in stores if s.storage
+            }
         full = {
             s.storage
             for s in stores or ()

@@ -12,6 +12,9 @@ class Access(enum.StrEnum):
     # Twilio's API: HTTP Basic with a Twilio account's SID and auth token, never a session
     # or a bearer token (web/twilio/guard.py)
     TWILIO = "twilio"
+    # Prometheus: [metrics] scrape_token as a bearer token, or a loopback client that came
+    # through no proxy; never a session (web/prometheus.py)
+    SCRAPE = "scrape"
 
 
 # The route name of web/static: public, and served without looking up a session.

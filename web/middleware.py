@@ -40,6 +40,8 @@ from gateway.errors import GatewayError
 from web import keys
 from web.access import STATIC_ROUTE, Access
 from web.cookies import SESSION_COOKIE
+from web.prometheus import METRICS_PATH
+from web.prometheus import guard as scrape_guard
 from web.render import render
 from web.twilio.guard import guard as twilio_guard
 from web.twilio.guard import is_twilio
@@ -49,7 +51,7 @@ _LOGGER = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 API_PREFIX = "/api/"
-JSON_PATHS = frozenset({"/healthz"})
+JSON_PATHS = frozenset({"/healthz", METRICS_PATH})
 LOGIN_PATH = "/login"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -214,9 +216,12 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if is_twilio(request) or access_of(request) is Access.TWILIO:
         request[keys.IDENTITY] = None  # a Twilio account, never a session or token
         return await twilio_guard(request, handler)
+    access = access_of(request)
+    if access is Access.SCRAPE:
+        request[keys.IDENTITY] = None  # Prometheus: its own token or loopback
+        return await scrape_guard(request, handler)
     identity, stale_cookie = await _identify(request)
     request[keys.IDENTITY] = identity
-    access = access_of(request)
     if access is Access.PUBLIC:
         return await handler(request)
     if identity is None:

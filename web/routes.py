@@ -12,6 +12,7 @@ from importlib import resources
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from web import prometheus
 from web.access import STATIC_ROUTE, Access
 from web.api import (
     contacts,
@@ -113,6 +114,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/audit", admin.audit, "audit", Access.ADMIN),
     # JSON
     Route("GET", "/healthz", health.healthz, "healthz", Access.PUBLIC),
+    Route("GET", prometheus.METRICS_PATH, prometheus.metrics, "metrics", Access.SCRAPE),
     Route("GET", "/api/v1/openapi.json", docs.openapi, "api.openapi", Access.PUBLIC),
     Route("GET", "/api/v1/me", v1.me, "api.me", Access.USER),
     Route("POST", "/api/v1/messages", messages.send, "api.messages.send", Access.USER),

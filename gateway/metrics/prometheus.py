@@ -10,7 +10,8 @@ daemons in one process - the tests - never share a series). Two kinds of series:
   direction and status, queued parts per modem, incomplete reassemblies, webhook
   deliveries and attempts, CSAT surveys, and the SQLite files' sizes; the modems table
   gives state, signal and registration; the drivers' own counters give +CMS/+CME errors
-  by code, timeouts and reconnects; InboundService's, parts and duplicates.
+  by code, timeouts, reconnects and their message stores' use (AT+CPMS?, read on the
+  driver's poll); InboundService's, parts and duplicates.
 
 Every family is documented in the README (Operations metrics).
 """
@@ -239,6 +240,21 @@ def _modem_families(scrape: _Scrape) -> Iterator[Metric]:
         timeouts.add_metric((name,), stats.timeouts)
         reconnects.add_metric((name,), stats.reconnects)
     yield from (errors, timeouts, reconnects)
+    used = GaugeMetricFamily(
+        "smsgw_modem_storage_used",
+        "Messages held in each modem message store (SM, ME ...) at the last poll.",
+        labels=("modem", "storage"),
+    )
+    total = GaugeMetricFamily(
+        "smsgw_modem_storage_total",
+        "Capacity of each modem message store, in messages.",
+        labels=("modem", "storage"),
+    )
+    for name, stats in sorted(scrape.stats.items()):
+        for storage, (count, capacity) in sorted(stats.storage.items()):
+            used.add_metric((name, storage), count)
+            total.add_metric((name, storage), capacity)
+    yield from (used, total)
 
 
 def _store_families(scrape: _Scrape) -> Iterator[Metric]:

@@ -62,6 +62,10 @@ async def test_every_other_route_requires_sign_in(client: TestClient[Any, Any]) 
         if path.startswith("/api/"):
             await assert_error_shape(response, 401, "unauthorized")
             assert response.headers["WWW-Authenticate"].startswith("Bearer"), where
+        elif client.app[ACCESS][name] is Access.SCRAPE:
+            # no session needed: a loopback client through no proxy, without a
+            # [metrics] scrape_token (tests/web/test_web_prometheus.py has the rest)
+            assert response.status == 200, where
         elif client.app[ACCESS][name] is Access.TWILIO:
             assert response.status == 401, where
             assert await response.json() == TWILIO_401, where
