@@ -24,6 +24,7 @@ from web.api import (
     segments,
     v1,
 )
+from web.api import metrics as api_metrics
 from web.api import notifications as api_notifications
 from web.api import templates as api_templates
 from web.api import webhooks as api_webhooks
@@ -150,6 +151,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/users", v1.users, "api.users", Access.ADMIN),
     Route("GET", "/api/v1/users/{id}", v1.user, "api.user", Access.ADMIN),
     Route("GET", "/api/v1/audit", v1.audit, "api.audit", Access.ADMIN),
+    Route("GET", "/api/v1/metrics", api_metrics.report, "api.metrics", Access.USER),
     # webhooks (admins): web/api/webhooks.py
     Route("GET", "/api/v1/webhooks/endpoints", api_webhooks.list_endpoints,
           "api.webhooks.endpoints", Access.ADMIN),

@@ -893,9 +893,18 @@ OPERATIONS: tuple[Operation, ...] = (
 
 def operations() -> tuple[Operation, ...]:
     """Every documented operation."""
-    from web.api import template_docs, webhook_docs  # here: they import this module
+    from web.api import (  # here: they import this module
+        metrics_docs,
+        template_docs,
+        webhook_docs,
+    )
 
-    return OPERATIONS + webhook_docs.OPERATIONS + template_docs.OPERATIONS
+    return (
+        OPERATIONS
+        + webhook_docs.OPERATIONS
+        + template_docs.OPERATIONS
+        + metrics_docs.OPERATIONS
+    )
 
 
 def _responses(op: Operation, access: Access) -> JsonDict:
@@ -942,9 +951,18 @@ def document(access: Mapping[str, Access]) -> JsonDict:
     for op in operations():
         level = access.get(op.route, Access.USER)
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, level)
-    from web.api import template_docs, webhook_docs  # here: they import this module
+    from web.api import (  # here: they import this module
+        metrics_docs,
+        template_docs,
+        webhook_docs,
+    )
 
-    components = {**SCHEMAS, **webhook_docs.SCHEMAS, **template_docs.SCHEMAS}
+    components = {
+        **SCHEMAS,
+        **webhook_docs.SCHEMAS,
+        **template_docs.SCHEMAS,
+        **metrics_docs.SCHEMAS,
+    }
     return {
         "openapi": "3.1.0",
         "info": {
@@ -966,6 +984,7 @@ def document(access: Mapping[str, Access]) -> JsonDict:
             {"name": "account"},
             {"name": "notifications"},
             {"name": "templates"},
+            {"name": "metrics"},
             {"name": "meta"},
         ],
         "paths": paths,  # type: ignore[dict-item]
