@@ -21,6 +21,7 @@ from web.access import Access
 NAV: tuple[tuple[str, str, Access], ...] = (
     ("Inbox", "inbox", Access.USER),
     ("Contacts", "contacts", Access.USER),
+    ("Templates", "templates", Access.USER),
     ("Modems", "modems", Access.USER),
     ("Webhooks", "webhooks", Access.ADMIN),
     ("Twilio", "twilio", Access.ADMIN),

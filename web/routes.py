@@ -33,6 +33,7 @@ from web.twilio import messages as twilio_messages
 from web.ui import admin, inbox, live, session
 from web.ui import contacts as ui_contacts
 from web.ui import modems as ui_modems
+from web.ui import templates as ui_templates
 from web.ui import twilio as ui_twilio
 from web.ui import webhooks as ui_webhooks
 
@@ -54,6 +55,7 @@ UI_HOOK = "/webhooks/endpoints/{id}"
 API_HOOK = "/api/v1/webhooks/endpoints/{id}"
 API_TEMPLATE = "/api/v1/templates/{id}"
 UI_TWILIO = "/twilio/accounts/{sid}"
+UI_TEMPLATE = r"/templates/{id:\d+}"
 TWILIO_MESSAGES = "/2010-04-01/Accounts/{AccountSid}/Messages"
 
 # fmt: off
@@ -69,6 +71,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", f"{UI_CONVERSATION}/thread", inbox.thread_fragment, "inbox.thread",
           Access.USER),
     Route("POST", f"{UI_CONVERSATION}/reply", inbox.reply, "inbox.reply", Access.USER),
+    Route("POST", f"{UI_CONVERSATION}/template", inbox.use_template, "inbox.template",
+          Access.USER),
     Route("POST", f"{UI_CONVERSATION}/notes", inbox.add_note, "inbox.note", Access.USER),
     Route("POST", f"{UI_CONVERSATION}/assign", inbox.assign, "inbox.assign", Access.USER),
     Route("POST", f"{UI_CONVERSATION}/status", inbox.set_status, "inbox.status", Access.USER),
@@ -88,6 +92,12 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", UI_CONTACT, ui_contacts.update, "contact.update", Access.USER),
     Route("GET", "/modems", ui_modems.index, "modems", Access.USER),
     Route("POST", "/modems/test", ui_modems.send_test, "modems.test", Access.USER),
+    Route("GET", "/templates", ui_templates.index, "templates", Access.USER),
+    Route("POST", "/templates", ui_templates.create, "templates.create", Access.ADMIN),
+    Route("GET", UI_TEMPLATE, ui_templates.show, "template", Access.USER),
+    Route("POST", UI_TEMPLATE, ui_templates.update, "template.update", Access.ADMIN),
+    Route("POST", f"{UI_TEMPLATE}/delete", ui_templates.delete, "template.delete",
+          Access.ADMIN),
     Route("GET", "/webhooks", ui_webhooks.page, "webhooks", Access.ADMIN),
     Route("POST", "/webhooks/endpoints", ui_webhooks.create, "webhooks.create", Access.ADMIN),
     Route("GET", UI_HOOK, ui_webhooks.endpoint, "webhooks.endpoint", Access.ADMIN),

@@ -218,6 +218,8 @@ class AutomationState:
     closed_notice_until: datetime | None = None  # after-hours reply sent until then
     last_prompt_at: datetime | None = None
     started_at: datetime | None = None  # when the automation first saw the conversation
+    # when it handed over (storage records it as the hand-over is saved; decide ignores it)
+    handed_over_at: datetime | None = None
 
     @property
     def handed_over(self) -> bool:

@@ -102,6 +102,7 @@ def load_state(conversation_id: int) -> AutomationState | None:
         closed_notice_until=row.closed_notice_until,
         last_prompt_at=row.last_prompt_at,
         started_at=row.started_at,
+        handed_over_at=row.handed_over_at,
     )
 
 

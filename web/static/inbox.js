@@ -26,7 +26,7 @@
   var LIVE_EVENTS = [
     "message.received", "message.queued", "message.status", "conversation.created",
     "conversation.status", "conversation.assigned", "conversation.changed",
-    "note.added", "contact.changed"
+    "note.added", "contact.changed", "conversation.handed_over"
   ];
   var COUNT_DELAY_MS = 150;
   var REFRESH_DELAY_MS = 120;
@@ -800,11 +800,39 @@
     } catch (e) {
       data = {};
     }
+    if (event.type === "conversation.handed_over" && data.escalated) {
+      escalated(data.conversation_id);
+    }
     var open = openId();
     if (open && (data.conversation_id === undefined || String(data.conversation_id) === open)) {
       threadRefresh();
     }
     listRefresh();
+  }
+
+  // The automation escalated a conversation (takeover word, HELP, frustration): a
+  // notice every agent sees at once, with a way to it, until dismissed.
+  var toast = root.querySelector("[data-toast]");
+
+  function escalated(conversationId) {
+    if (!toast || !conversationId) {
+      return;
+    }
+    var text = document.createElement("span");
+    text.textContent = "A customer needs a person now: the automation escalated a conversation. ";
+    var link = document.createElement("a");
+    link.href = withQuery("/conversations/" + Number(conversationId), {});
+    link.setAttribute("data-open-conversation", String(Number(conversationId)));
+    link.textContent = "Open it";
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "link";
+    close.textContent = "Dismiss";
+    close.addEventListener("click", function () { toast.hidden = true; });
+    link.addEventListener("click", function () { toast.hidden = true; });
+    toast.setAttribute("data-conversation", String(Number(conversationId)));
+    toast.replaceChildren(text, link, document.createTextNode(" · "), close);
+    toast.hidden = false;
   }
 
   function connect() {

@@ -12,7 +12,7 @@ import re
 
 from aiohttp import web
 
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, InvalidInput
 from web.render import render
 from web.schemas import form_fields, path_int, query_int
 from web.ui import views
@@ -149,7 +149,19 @@ async def _refused(
     kept (a page for a form, the fragment for the script)."""
     if exc.http_status >= 500:  # not the agent's doing: the error middleware answers
         raise exc
-    status, error, (kind, text) = exc.http_status, str(exc), draft
+    return await _composer(request, cid, view, draft, exc.http_status, str(exc))
+
+
+async def _composer(
+    request: web.Request,
+    cid: int,
+    view: ListView,
+    draft: tuple[str, str],
+    status: int = 200,
+    error: str | None = None,
+) -> web.Response:
+    """The thread again with `draft` (kind, text) in the composer and `error` by it."""
+    kind, text = draft
     if wants_fragment(request):
         pane = await views.thread_pane(services(request), cid)
         return _thread(
@@ -182,6 +194,24 @@ async def reply(request: web.Request) -> web.Response:
     except GatewayError as exc:  # opted out, empty, too long: shown by the composer
         return await _refused(request, cid, view, exc, ("reply", body))
     return after_action(request, cid, view)
+
+
+async def use_template(request: web.Request) -> web.Response:
+    """The composer's template menu without the script: the template rendered for this
+    conversation's customer goes into the reply box; a variable without a value is
+    shown as the reason and what was typed stays."""
+    cid, form = path_int(request, "id"), await form_fields(request)
+    view, typed = ListView.from_form(form), form.get("body", "")
+    try:
+        template_id = form_id(form, "template_id")
+        if template_id is None:
+            raise InvalidInput("template_id", "choose a template")
+        rendered = await services(request).templates.render_in_conversation(
+            template_id, cid, user_id=identity(request).user.id
+        )
+    except GatewayError as exc:
+        return await _refused(request, cid, view, exc, ("template", typed))
+    return await _composer(request, cid, view, ("reply", rendered.text))
 
 
 async def add_note(request: web.Request) -> web.Response:

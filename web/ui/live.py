@@ -29,6 +29,7 @@ INBOX_EVENTS: tuple[type, ...] = (
     events.ConversationFlagged,
     events.ContactChanged,
     events.ConsentChanged,
+    events.AutomationHandedOver,
 )
 
 
@@ -76,6 +77,13 @@ def encode_inbox_event(
             return "note.added", {
                 "conversation_id": event.conversation_id,
                 "note_id": event.note_id,
+            }
+        case events.AutomationHandedOver():
+            # escalated: a takeover word, HELP or frustration - the page tells agents
+            return "conversation.handed_over", {
+                "conversation_id": event.conversation_id,
+                "escalated": event.escalated,
+                "assignee_id": event.assignee_id,
             }
         case events.ContactChanged() | events.ConsentChanged():
             return "contact.changed", {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.auth.records import Identity, UserRecord
+from gateway.automation.rules import AutomationState
 from gateway.domain import MessageRecord
 from gateway.inbox.records import (
     ConversationPage,
@@ -21,6 +22,7 @@ from gateway.inbox.records import (
 )
 from gateway.overview.records import ModemView
 from gateway.services import Services
+from gateway.templates.records import TemplateRecord
 from web.ui.common import ListView
 
 LIST_PAGE = 50
@@ -28,10 +30,13 @@ LIST_PAGE = 50
 
 @dataclass(frozen=True, slots=True)
 class ThreadPane:
-    """The right-hand side: the thread and who it may be assigned to."""
+    """The right-hand side: the thread, who it may be assigned to, what the automation
+    did there, and the templates the composer offers."""
 
     thread: ThreadView
     users: tuple[UserRecord, ...]  # active users, for the assign menu
+    automation: AutomationState | None = None  # None: the automation never saw it
+    templates: tuple[TemplateRecord, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +98,15 @@ async def list_pane(
 async def thread_pane(
     services: Services, conversation_id: int, *, before: int | None = None
 ) -> ThreadPane:
-    """The thread (the page before message `before`) with the customer panel, and the
-    users to assign it to."""
+    """The thread (the page before message `before`) with the customer panel, the
+    users to assign it to, the automation's state and the templates."""
     thread = await services.inbox.thread(conversation_id, before=before)
-    return ThreadPane(thread, await _users(services))
+    return ThreadPane(
+        thread,
+        await _users(services),
+        await services.automation.state(conversation_id),
+        tuple(await services.templates.list()),
+    )
 
 
 async def inbox_page(

@@ -92,6 +92,7 @@ def test_every_inbox_event_has_a_name_and_no_text() -> None:
         events.ConversationFlagged(2, 1, "opt-out wording", T0),
         events.ContactChanged(3, "updated", T0),
         events.ConsentChanged("+447700900123", True, T0),
+        events.AutomationHandedOver(2, "said 'ridiculous'", True, "escalations", 1, T0),
     ]
     assert {type(e) for e in samples} == set(INBOX_EVENTS)
     for event in samples:
@@ -99,7 +100,13 @@ def test_every_inbox_event_has_a_name_and_no_text() -> None:
         assert encoded is not None, event
         name, data = encoded
         text = json.dumps(data)
-        for secret in ("<", "network said", "+447700900123", "opt-out wording"):
+        for secret in (
+            "<",
+            "network said",
+            "+447700900123",
+            "opt-out wording",
+            "ridiculous",
+        ):
             assert secret not in text, (name, text)
     # a message outside any conversation (a bare API send) is nobody's inbox news
     assert encode_inbox_event(events.MessageQueued(1, None, T0)) is None
