@@ -25,6 +25,7 @@ NAV: tuple[tuple[str, str, Access], ...] = (
     ("Modems", "modems", Access.USER),
     ("Webhooks", "webhooks", Access.ADMIN),
     ("Twilio", "twilio", Access.ADMIN),
+    ("Automation", "automation", Access.ADMIN),
     ("Users", "users", Access.ADMIN),
     ("Audit", "audit", Access.ADMIN),
 )

@@ -31,6 +31,7 @@ from web.api import webhooks as api_webhooks
 from web.keys import ACCESS
 from web.twilio import messages as twilio_messages
 from web.ui import admin, inbox, live, session
+from web.ui import automation as ui_automation
 from web.ui import contacts as ui_contacts
 from web.ui import modems as ui_modems
 from web.ui import templates as ui_templates
@@ -55,6 +56,10 @@ UI_HOOK = "/webhooks/endpoints/{id}"
 API_HOOK = "/api/v1/webhooks/endpoints/{id}"
 API_TEMPLATE = "/api/v1/templates/{id}"
 UI_TWILIO = "/twilio/accounts/{sid}"
+UI_OPTION = r"/automation/triage/options/{id:\d+}"
+UI_FLOW = r"/automation/flows/{id:\d+}"
+UI_RULE = r"/automation/routing/{id:\d+}"
+UI_QUEUE = r"/automation/queues/{id:\d+}"
 UI_TEMPLATE = r"/templates/{id:\d+}"
 TWILIO_MESSAGES = "/2010-04-01/Accounts/{AccountSid}/Messages"
 
@@ -116,6 +121,40 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", UI_TWILIO, ui_twilio.account, "twilio.account", Access.ADMIN),
     Route("POST", UI_TWILIO, ui_twilio.update, "twilio.update", Access.ADMIN),
     Route("POST", f"{UI_TWILIO}/rotate", ui_twilio.rotate, "twilio.rotate", Access.ADMIN),
+    # automation (admins): web/ui/automation.py; the availability toggle is everyone's
+    Route("GET", "/automation", ui_automation.page, "automation", Access.ADMIN),
+    Route("POST", "/automation/settings", ui_automation.save_settings,
+          "automation.settings", Access.ADMIN),
+    Route("POST", "/automation/settings/reset", ui_automation.reset_settings,
+          "automation.settings.reset", Access.ADMIN),
+    Route("POST", "/automation/triage", ui_automation.save_triage, "automation.triage",
+          Access.ADMIN),
+    Route("POST", "/automation/triage/options", ui_automation.create_option,
+          "automation.option.create", Access.ADMIN),
+    Route("POST", UI_OPTION, ui_automation.update_option, "automation.option.update",
+          Access.ADMIN),
+    Route("POST", f"{UI_OPTION}/delete", ui_automation.delete_option,
+          "automation.option.delete", Access.ADMIN),
+    Route("POST", "/automation/flows", ui_automation.create_flow, "automation.flow.create",
+          Access.ADMIN),
+    Route("POST", UI_FLOW, ui_automation.update_flow, "automation.flow.update", Access.ADMIN),
+    Route("POST", f"{UI_FLOW}/delete", ui_automation.delete_flow, "automation.flow.delete",
+          Access.ADMIN),
+    Route("POST", "/automation/routing", ui_automation.create_rule, "automation.rule.create",
+          Access.ADMIN),
+    Route("POST", UI_RULE, ui_automation.update_rule, "automation.rule.update", Access.ADMIN),
+    Route("POST", f"{UI_RULE}/delete", ui_automation.delete_rule, "automation.rule.delete",
+          Access.ADMIN),
+    Route("POST", "/automation/queues", ui_automation.create_queue,
+          "automation.queue.create", Access.ADMIN),
+    Route("POST", UI_QUEUE, ui_automation.update_queue, "automation.queue.update",
+          Access.ADMIN),
+    Route("POST", f"{UI_QUEUE}/delete", ui_automation.delete_queue,
+          "automation.queue.delete", Access.ADMIN),
+    Route("POST", "/automation/test", ui_automation.run_test, "automation.test",
+          Access.ADMIN),
+    Route("POST", "/me/availability", ui_automation.set_availability, "availability",
+          Access.USER),
     Route("GET", "/users", admin.users, "users", Access.ADMIN),
     Route("POST", "/users", admin.add_user, "users.add", Access.ADMIN),
     Route("POST", "/users/{username}/disable", admin.disable_user, "users.disable", Access.ADMIN),

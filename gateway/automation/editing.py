@@ -77,7 +77,11 @@ def option_key(value: str | None) -> str:
     key = (value or "").strip()
     if not key:
         raise InvalidInput("key", "required (1, 2, A, B ...)")
-    if len(key) > MAX_KEY_CHARS or matching.normalise(key) != key.casefold():
+    if (
+        len(key) > MAX_KEY_CHARS
+        or not key.isalnum()  # "1 2" normalises to itself, yet no reply is two keys
+        or matching.normalise(key) != key.casefold()
+    ):
         raise InvalidInput(
             "key", f"letters and digits, at most {MAX_KEY_CHARS}, without spaces"
         )

@@ -515,6 +515,11 @@ class AutomationService:
             )
         )
 
+    async def is_away(self, user_id: int) -> bool:
+        """Whether the user set themselves away."""
+        uid = policy.check_id(user_id, "user_id")
+        return await self._store.run(automation_queries.is_away, uid)
+
     # -------------------------------------------------------------- the tester
 
     async def test(

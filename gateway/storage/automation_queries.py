@@ -514,6 +514,12 @@ def set_away(user_id: int, away: bool, *, now: datetime) -> bool:
     return True
 
 
+def is_away(user_id: int) -> bool:
+    """Whether a user set themselves away (no row: available)."""
+    row = AgentStatusRow.get_or_none(AgentStatusRow.user == user_id)
+    return bool(row is not None and row.away)
+
+
 def _online_ids(now: datetime, window_s: float) -> set[int]:
     since = now - timedelta(seconds=window_s)
     rows: Any = (

@@ -53,6 +53,7 @@ class InboxPage:
     pane: ThreadPane | None
     listing: ListPane
     options: FilterOptions  # the tags, queues and modems to filter by
+    away: bool = False  # the agent set themselves away (no assignment by the rules)
 
 
 async def _users(services: Services) -> tuple[UserRecord, ...]:
@@ -123,7 +124,13 @@ async def inbox_page(
     pane = (
         None if open_id is None else await thread_pane(services, open_id, before=before)
     )
-    return InboxPage(view, pane, listing, await services.inbox.filter_options())
+    return InboxPage(
+        view,
+        pane,
+        listing,
+        await services.inbox.filter_options(),
+        await services.automation.is_away(me.user.id),
+    )
 
 
 @dataclass(frozen=True, slots=True)
