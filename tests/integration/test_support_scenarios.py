@@ -1,0 +1,594 @@
+"""MUST SHOW (issue 5), the flows test_automation_scenarios.py and test_notifications.py
+leave out, through the real daemon (real drivers over simulated modems, simulated phones
+as customers) and, where a client would use it, its real web server:
+
+- a reschedule through reply option "2" of a notification POSTed to
+  /api/v1/notifications: reply.option_selected reaches a receiver with the context, the
+  confirmation reaches the phone;
+- a reply to a one-way broadcast (no options) lands in the inbox with its context;
+- a notification scheduled into quiet hours (through the API) goes at their end;
+- routing by keyword, by contact attribute (VIP, region, account owner), sticky to the
+  agent who last handled the customer; round-robin and least-busy auto-assignment among
+  the agents online in a queue;
+- the business-hours acknowledgement: once per conversation, and not when an agent
+  replied recently;
+- the seed's example ending as an agent sees it in the console: the collected order
+  number in the customer panel, the agent's reply through the console reaching the phone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import textwrap
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+
+from gateway import daemon as daemon_module
+from gateway.auth import passwords
+from gateway.config import ModemSettings, parse_settings
+from gateway.daemon import Daemon
+from gateway.domain import (
+    Direction,
+    MessageOrigin,
+    MessageRecord,
+    MessageStatus,
+    utcnow,
+)
+from gateway.inbox.records import SYSTEM, Actor
+from gateway.outbox import dispatcher as dispatcher_module
+from gateway.services import Services
+from gateway.storage import queries
+from gateway.storage.db import Store
+from gateway.webhooks import relay as relay_module
+from gateway.webhooks.relay import WebhookRelay
+from modem.events import ModemState
+from modem.sim.network import SimNetwork
+from modem.sim.server import loopback_opener
+from modem.transport import PortOpener
+from tests.gateway.gwhelpers import (
+    MODEM_NUMBERS,
+    WAIT_S,
+    Recorder,
+    eventually,
+    messages_of_contact,
+)
+from tests.gateway.webhooks.receiver import Receiver, free_port
+from tests.gateway.webhooks.test_webhook_relay import FAST
+from tests.integration.test_automation_scenarios import (
+    ASK_ORDER,
+    CONNECTING,
+    triage_with_order_flow,
+)
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "correct horse battery staple"
+CUSTOMER = "+447700900123"
+NEW_YORK_PHONE = "+12125550123"  # America/New_York to phonenumbers
+APPOINTMENT = {"appointment_id": "APT-123", "when": "Tuesday 10:00"}
+NOTICE = "Your technician comes Tuesday 10:00. Reply 1 to confirm, 2 to reschedule."
+RESCHEDULE = "OK - someone from bookings will text you to find a new time."
+ACK = "We typically reply within 10 minutes."
+
+
+@pytest.fixture(autouse=True)
+def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap passwords, short idle polls (a fixed clock moves only when told) and the
+    relay's short test timings."""
+    monkeypatch.setattr(passwords, "TIME_COST", 1)
+    monkeypatch.setattr(passwords, "MEMORY_COST_KIB", 8)
+    monkeypatch.setattr(passwords, "PARALLELISM", 1)
+    monkeypatch.setattr(dispatcher_module, "IDLE_POLL_S", 0.05)
+    monkeypatch.setattr(relay_module, "POLL_INTERVAL_S", 0.02)
+    monkeypatch.setattr(relay_module, "SHUTDOWN_GRACE_S", 0.2)
+
+    def fast(store: Any, bus: Any, settings: Any, **kwargs: Any) -> WebhookRelay:
+        return WebhookRelay(store, bus, FAST, **kwargs)
+
+    monkeypatch.setattr(daemon_module, "WebhookRelay", fast)
+
+
+class Clock:
+    """A clock moved by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Box:
+    network: SimNetwork
+    daemon: Daemon
+    services: Services
+    store: Store
+    recorder: Recorder
+    url: str  # the web server ("" when it is off)
+
+    def text(self, text: str, number: str = CUSTOMER) -> None:
+        self.network.send_text(number, MODEM_NUMBERS[0], text)
+
+    def phone(self, number: str = CUSTOMER) -> list[str]:
+        return [m.text for m in self.network.inbox(number)]
+
+    async def phone_gets(self, n: int, number: str = CUSTOMER) -> list[str]:
+        await eventually(
+            lambda: len(self.phone(number)) >= n, what=f"{n} texts on {number}"
+        )
+        return self.phone(number)
+
+    async def messages(self, number: str = CUSTOMER) -> list[MessageRecord]:
+        contact = await self.store.run(queries.find_contact, number)
+        if contact is None:
+            return []
+        return await self.store.run(messages_of_contact, contact.id)
+
+    async def inbound(self, n: int, number: str = CUSTOMER) -> list[MessageRecord]:
+        """Wait until the n-th text from `number` is committed (and the automation ran
+        on it: it runs in the same unit); that number's texts."""
+
+        async def found() -> list[MessageRecord] | None:
+            mine = [
+                m
+                for m in await self.messages(number)
+                if m.direction is Direction.INBOUND
+            ]
+            return mine if len(mine) >= n else None
+
+        result: list[MessageRecord] = await eventually(found, what=f"message {n}")
+        return result
+
+    async def settle(self) -> None:
+        """Everything received handled, everything queued sent."""
+        await self.services.inbound.drain()
+
+        async def nothing_queued() -> bool:
+            outbound = (await self.store.run(queries.message_counts)).outbound
+            return not any(
+                outbound.get(status)
+                for status in (MessageStatus.QUEUED, MessageStatus.SENDING)
+            )
+
+        await eventually(nothing_queued, what="the queue settled")
+
+    async def agent(self, username: str, *, online: bool = True) -> Actor:
+        """An agent; `online`: signed in (a console session is what makes them so)."""
+        user = await self.services.auth.add_user(
+            username,
+            PASSWORD,
+            role="agent",
+            display_name=username.title(),
+            actor="test",
+        )
+        if online:
+            await self.services.auth.login(username, PASSWORD, address="127.0.0.1")
+        return Actor(f"user:{username}", user.id)
+
+
+@asynccontextmanager
+async def box(
+    tmp_path: Path,
+    ini: str = "",
+    *,
+    web: bool = False,
+    clock: Callable[[], datetime] = utcnow,
+) -> AsyncIterator[Box]:
+    """The daemon over one simulated modem, its web server on a free port when `web`."""
+    text = textwrap.dedent(
+        f"""
+        [gateway]
+        default_region = GB
+        timezone = Europe/London
+        [web]
+        enabled = {"yes" if web else "no"}
+        host = 127.0.0.1
+        port = {free_port()}
+        [simulator]
+        enabled = no
+        [outbound]
+        parts_per_minute = 600
+        [modem:usb0]
+        port = socket://127.0.0.1:9
+        """
+    ) + textwrap.dedent(ini)
+    settings = parse_settings(text, base_dir=tmp_path, source="gateway.ini")
+    network = SimNetwork()
+    sim = network.add_modem(MODEM_NUMBERS[0])
+
+    def opener_for(config: ModemSettings) -> PortOpener:
+        return loopback_opener(sim)
+
+    timers = asyncio.create_task(network.run())
+    daemon = Daemon(settings, clock=clock, opener_for=opener_for)
+    services = await daemon.start()
+    assert daemon.store is not None
+    recorder = Recorder(services.bus)
+    try:
+        for modem in services.modems:
+            await modem.wait_state(ModemState.READY, WAIT_S)  # type: ignore[attr-defined]
+        yield Box(
+            network, daemon, services, daemon.store, recorder, daemon.web_url or ""
+        )
+    finally:
+        await recorder.close()
+        await daemon.stop()
+        timers.cancel()
+        await asyncio.gather(timers, return_exceptions=True)
+
+
+@asynccontextmanager
+async def api_client(b: Box, username: str = "crm") -> AsyncIterator[Any]:
+    """An HTTP client of the box's API with a bearer token of an agent `username`."""
+    await b.services.auth.add_user(username, PASSWORD, role="agent", actor="test")
+    made = await b.services.auth.create_token(username, "crm", actor="test")
+    headers = {"Authorization": f"Bearer {made.token}"}
+    async with aiohttp.ClientSession(base_url=b.url, headers=headers) as session:
+        yield session
+
+
+async def post_json(session: Any, path: str, body: dict[str, Any]) -> Any:
+    async with session.post(path, json=body) as response:
+        data = await response.json()
+        assert response.status in (200, 201, 202), (response.status, data)
+        return data
+
+
+# ---------------------------------------------------------------- notifications
+
+
+async def test_a_reschedule_through_option_2_of_a_notification_posted_to_the_api(
+    tmp_path: Path,
+) -> None:
+    async with box(tmp_path, "[automation]\nenabled = no\n", web=True) as b:
+        receiver = Receiver()
+        await receiver.up()
+        try:
+            made = await b.services.webhooks.create_endpoint(
+                receiver.url,
+                description="crm",
+                events=("reply.option_selected",),
+                actor="test",
+            )
+            receiver.secrets.append(made.secret)
+            async with api_client(b) as api:
+                sent = await post_json(
+                    api,
+                    "/api/v1/notifications",
+                    {
+                        "to": CUSTOMER,
+                        "body": NOTICE,
+                        "context": APPOINTMENT,
+                        "reply_options": {
+                            "1": {"value": "confirm", "reply": "Thanks, see you then."},
+                            "2": {
+                                "value": "reschedule",
+                                "action": "handover",
+                                "queue": "bookings",
+                                "reply": RESCHEDULE,
+                            },
+                        },
+                        "ttl_s": 86400,
+                        "quiet_hours": False,
+                    },
+                )
+            assert sent["object"] == "notification"
+            assert sent["context"] == APPOINTMENT
+            assert await b.phone_gets(1) == [NOTICE]
+
+            b.text("2")
+            assert (await b.phone_gets(2))[1] == RESCHEDULE
+            (hook,) = await eventually(lambda: receiver.accepted(), what="the webhook")
+            assert hook.verified
+            event = hook.json
+            assert event["type"] == "reply.option_selected"
+            data = event["data"]
+            assert data["notification"]["id"] == sent["id"]
+            assert data["option"]["key"] == "2"
+            assert data["option"]["value"] == "reschedule"
+            assert data["context"] == APPOINTMENT
+            assert data["message"]["body"] == "2"
+            assert data["contact"]["number"] == CUSTOMER
+            # bookings has it, with the appointment in view
+            (row,) = (await b.services.inbox.list_conversations(queue="bookings")).rows
+            thread = await b.services.inbox.thread(row.id)
+            assert thread.context["appointment_id"] == "APT-123"
+            await b.settle()
+            assert len(b.phone()) == 2  # nothing more was sent
+        finally:
+            await receiver.down()
+
+
+async def test_a_reply_to_a_one_way_broadcast_lands_in_the_inbox_with_its_context(
+    tmp_path: Path,
+) -> None:
+    async with box(tmp_path, web=True) as b:
+        outage = {"outage_id": "OUT-9", "area": "Leeds LS1"}
+        text = "Power cut in Leeds LS1: engineers on site, back by 6pm."
+        async with api_client(b) as api:
+            await post_json(
+                api,
+                "/api/v1/notifications",
+                {"to": CUSTOMER, "body": text, "context": outage, "quiet_hours": False},
+            )
+        assert await b.phone_gets(1) == [text]
+        b.text("Will my freezer be OK until then?")
+        (question,) = await b.inbound(1)
+        thread = await b.services.inbox.thread(question.conversation_id)
+        (reply,) = [m for m in thread.messages if m.direction is Direction.INBOUND]
+        assert reply.body == "Will my freezer be OK until then?"
+        assert reply.replying_to is not None
+        assert dict(reply.replying_to.context) == outage
+        assert reply.replying_to.body == text
+        assert thread.context["outage_id"] == "OUT-9"
+        summary = await b.services.inbox.get(question.conversation_id)
+        assert summary.awaiting_reply  # waiting for a person, not a dead end
+
+
+def new_york(*args: int) -> datetime:
+    return datetime(*args, tzinfo=ZoneInfo("America/New_York")).astimezone(UTC)
+
+
+async def test_a_notification_scheduled_in_quiet_hours_goes_at_their_end(
+    tmp_path: Path,
+) -> None:
+    clock = Clock(new_york(2026, 3, 2, 20, 0))
+    async with box(tmp_path, web=True, clock=clock) as b:
+        reminder = "Reminder: your technician comes tomorrow at 9am."
+        async with api_client(b) as api:
+            sent = await post_json(
+                api,
+                "/api/v1/notifications",
+                {
+                    "to": NEW_YORK_PHONE,
+                    "body": reminder,
+                    "context": {"appointment_id": "APT-5"},
+                    "scheduled_at": "2026-03-03T03:30:00Z",  # 22:30 in New York
+                },
+            )
+        assert sent["timezones"] == ["America/New_York"]
+        assert sent["send_after"] == "2026-03-03T13:00:00Z"  # 08:00 in New York
+        assert sent["status"] == "queued"
+        # 22:30 there: due, but quiet; a text that is no notification still goes
+        clock.now = new_york(2026, 3, 2, 22, 30)
+        await b.services.outbound.send(NEW_YORK_PHONE, "first")
+        assert await b.phone_gets(1, NEW_YORK_PHONE) == ["first"]
+        clock.now = new_york(2026, 3, 3, 7, 59)
+        await b.services.outbound.send(NEW_YORK_PHONE, "second")
+        assert await b.phone_gets(2, NEW_YORK_PHONE) == ["first", "second"]
+        # 08:00 there: the end of quiet hours, and it goes
+        clock.now = new_york(2026, 3, 3, 8, 0)
+        texts = await b.phone_gets(3, NEW_YORK_PHONE)
+        assert texts == ["first", "second", reminder]
+        (message,) = [m for m in await b.messages(NEW_YORK_PHONE) if m.body == reminder]
+        assert message.sent_at is not None
+        assert message.sent_at >= new_york(2026, 3, 3, 8, 0)
+
+
+# ---------------------------------------------------------------- routing
+
+
+async def test_routing_by_keyword_and_contact_attributes(tmp_path: Path) -> None:
+    async with box(tmp_path) as b:
+        automation = b.services.automation
+        north = await b.agent("nora")
+        owner = await b.agent("olga")
+        await automation.save_routing_rule(
+            None, name="Billing words", kind="keyword", key="",
+            value="invoice, refund, charged twice", queue="billing", tags="billing",
+            priority=None, assignee_id=None, actor="test",
+        )  # fmt: skip
+        await automation.save_routing_rule(
+            None, name="VIP", kind="attribute", key="tier", value="vip",
+            queue="vip", tags="vip", priority="high", assignee_id=None, actor="test",
+        )  # fmt: skip
+        await automation.save_routing_rule(
+            None, name="The north", kind="attribute", key="region", value="north",
+            queue="north", tags="", priority=None, assignee_id=north.user_id,
+            actor="test",
+        )  # fmt: skip
+        contacts = b.services.contacts
+        vip, northern, owned = "+447700900301", "+447700900302", "+447700900303"
+        await contacts.create(vip, attributes={"tier": "VIP"}, actor=SYSTEM)
+        await contacts.create(northern, attributes={"region": "north"}, actor=SYSTEM)
+        await contacts.create(owned, attributes={"account_owner": "olga"}, actor=SYSTEM)
+
+        b.text("I was charged twice for my order")
+        b.text("Hello, a question about my parcel", vip)
+        b.text("Hi there", northern)
+        b.text("Can someone call me?", owned)
+
+        async def conversation_of(number: str) -> Any:
+            (first,) = await b.inbound(1, number)
+            return await b.services.inbox.get(first.conversation_id)
+
+        billing = await conversation_of(CUSTOMER)
+        assert billing.queue == "billing"
+        assert "billing" in billing.tags
+        vip_one = await conversation_of(vip)
+        assert vip_one.queue == "vip"
+        assert vip_one.priority.value == "high"
+        northern_one = await conversation_of(northern)
+        assert northern_one.queue == "north"
+        assert northern_one.assignee is not None
+        assert northern_one.assignee.id == north.user_id
+        owned_one = await conversation_of(owned)
+        assert owned_one.assignee is not None
+        assert owned_one.assignee.id == owner.user_id
+
+
+async def test_sticky_agent_and_auto_assignment_among_agents_online(
+    tmp_path: Path,
+) -> None:
+    ini = "[automation]\ndefault_queue = support\n[inbound]\nreopen_window_s = 0\n"
+    async with box(tmp_path, ini) as b:
+        ann, ben = await b.agent("ann"), await b.agent("ben")
+        cat = await b.agent("cat", online=False)
+        await b.services.automation.save_queue(
+            None,
+            name="support",
+            assignment="round_robin",
+            members=[ann.user_id or 0, ben.user_id or 0, cat.user_id or 0],
+            actor="test",
+        )
+        # round robin among those online: ann, ben, ann again (cat is not signed in)
+        numbers = ("+447700900311", "+447700900312", "+447700900313")
+        assignees = []
+        for number in numbers:
+            b.text("Hello, I need help with my order", number)
+            (first,) = await b.inbound(1, number)
+            summary = await b.services.inbox.get(first.conversation_id)
+            assert summary.queue == "support"
+            assert summary.assignee is not None
+            assignees.append(summary.assignee.id)
+        assert assignees == [ann.user_id, ben.user_id, ann.user_id]
+
+        # sticky: ben answers the first customer and resolves; when they come back in a
+        # new conversation it goes to ben, not to the next in the rotation
+        (first,) = await b.inbound(1, numbers[0])
+        await b.services.inbox.reply(first.conversation_id, "On its way!", actor=ben)
+        await b.services.inbox.set_status(first.conversation_id, "resolved", actor=ben)
+        await b.phone_gets(1, numbers[0])
+        b.text("Hi again, another question", numbers[0])
+        (_, again) = await b.inbound(2, numbers[0])
+        assert again.conversation_id != first.conversation_id
+        back = await b.services.inbox.get(again.conversation_id)
+        assert back.assignee is not None
+        assert back.assignee.id == ben.user_id
+
+        # least busy: ann holds 1 open conversation (her first one was resolved), ben
+        # 2 (his own and the sticky one), dan none but he is offline: ann gets the next
+        for who, holds in ((ann, 1), (ben, 2)):
+            mine = await b.services.inbox.list_conversations(
+                status="open", ownership="mine", user_id=who.user_id
+            )
+            assert len(mine.rows) == holds
+        dan = await b.agent("dan", online=False)
+        await b.services.automation.save_queue(
+            None,
+            name="returns",
+            assignment="least_busy",
+            members=[ann.user_id or 0, ben.user_id or 0, dan.user_id or 0],
+            actor="test",
+        )
+        await b.services.automation.save_routing_rule(
+            None, name="Returns", kind="keyword", key="", value="return, returns",
+            queue="returns", tags="", priority=None, assignee_id=None, actor="test",
+        )  # fmt: skip
+        b.text("I want to return a jumper", "+447700900314")
+        (returning,) = await b.inbound(1, "+447700900314")
+        summary = await b.services.inbox.get(returning.conversation_id)
+        assert summary.queue == "returns"
+        assert summary.assignee is not None
+        assert summary.assignee.id == ann.user_id
+
+
+# ---------------------------------------------------------------- business hours
+
+
+async def test_the_acknowledgement_goes_once_and_not_after_an_agent_replied(
+    tmp_path: Path,
+) -> None:
+    ini = f"[automation]\nack_text = {ACK}\nagent_recent_s = 30m\n"
+    clock = Clock(utcnow())
+    async with box(tmp_path, ini, clock=clock) as b:
+        agent = await b.agent("amy")
+        b.text("Hi, where is my parcel?")
+        assert await b.phone_gets(1) == [ACK]
+        b.text("It was due yesterday")
+        await b.inbound(2)
+        await b.settle()
+        assert b.phone() == [ACK]  # once per conversation
+
+        # an agent answers and resolves; the customer writes again 5 minutes later:
+        # the conversation reopens (the automation starts afresh there) but a person
+        # is already talking to them, so no acknowledgement
+        (first, _) = await b.inbound(2)
+        cid = first.conversation_id
+        await b.services.inbox.reply(cid, "Hi, Amy here - it comes today.", actor=agent)
+        await b.phone_gets(2)
+        await b.services.inbox.set_status(cid, "resolved", actor=agent)
+        clock.now += timedelta(minutes=5)
+        b.text("Thanks! One more thing")
+        (*_, again) = await b.inbound(3)
+        assert again.conversation_id == cid  # reopened
+        await b.settle()
+        assert b.phone() == [ACK, "Hi, Amy here - it comes today."]
+
+        # 31 minutes after the agent's reply, resolved and reopened again: nobody has
+        # been talking to them for a while, so the acknowledgement goes
+        await b.services.inbox.set_status(cid, "resolved", actor=agent)
+        clock.now += timedelta(minutes=26)
+        b.text("Hello? Still there?")
+        assert (await b.phone_gets(3))[2] == ACK
+        automated = [
+            m.body for m in await b.messages() if m.origin is MessageOrigin.AUTOMATION
+        ]
+        assert automated == [ACK, ACK]
+
+
+# ---------------------------------------------------------------- the seed, in the console
+
+
+_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]*)">')
+
+
+async def test_the_seed_ends_with_an_agent_replying_with_the_order_in_view(
+    tmp_path: Path,
+) -> None:
+    async with box(tmp_path, web=True) as b:
+        bob = await b.agent("bob")
+        await triage_with_order_flow(b.services, (bob.user_id or 0,))
+        b.text("My delivery is late")
+        assert await b.phone_gets(1) == [ASK_ORDER]
+        b.text("4839201")
+        assert (await b.phone_gets(2))[1].startswith(CONNECTING)
+        (first, _) = await b.inbound(2)
+        cid = first.conversation_id
+
+        jar = aiohttp.CookieJar(unsafe=True)  # the session cookie of 127.0.0.1
+        async with aiohttp.ClientSession(base_url=b.url, cookie_jar=jar) as browser:
+            signed = await browser.post(
+                "/login",
+                data={"username": "bob", "password": PASSWORD},
+                allow_redirects=False,
+            )
+            assert signed.status == 303
+            async with browser.get(f"/conversations/{cid}") as page:
+                assert page.status == 200
+                text = await page.text()
+            # the order number in view: the panel's summary, what the automation
+            # collected, why it handed over, and the conversation is bob's
+            assert "collected order_number 4839201" in text
+            collected = re.search(r"<dl[^>]*data-collected[^>]*>(.*?)</dl>", text, re.S)
+            assert collected is not None
+            assert "<dt>order_number</dt><dd>4839201</dd>" in collected[1]
+            assert "Order number: details collected" in text
+            assert "selected>Bob (me)</option>" in text
+            csrf = _CSRF.search(text)
+            assert csrf is not None
+
+            reply = (
+                "Hi Jamie, I see your order 4839201 is delayed due to weather. New "
+                "ETA is 4-6pm. Want to keep it or reschedule?"
+            )
+            async with browser.post(
+                f"/conversations/{cid}/reply",
+                data={"csrf_token": csrf[1], "body": reply, "idempotency_key": "k1"},
+                allow_redirects=False,
+            ) as answer:
+                assert answer.status == 303
+        assert (await b.phone_gets(3))[2] == reply
+        (sent,) = [m for m in await b.messages() if m.origin is MessageOrigin.AGENT]
+        assert sent.body == reply
+        assert sent.user_id == bob.user_id
