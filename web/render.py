@@ -20,6 +20,7 @@ from web.access import Access
 # (label, route name, who sees the link); every link leads to a page of its own.
 NAV: tuple[tuple[str, str, Access], ...] = (
     ("Inbox", "inbox", Access.USER),
+    ("Dashboard", "dashboard", Access.USER),
     ("Contacts", "contacts", Access.USER),
     ("Templates", "templates", Access.USER),
     ("Modems", "modems", Access.USER),

@@ -30,7 +30,7 @@ from web.api import templates as api_templates
 from web.api import webhooks as api_webhooks
 from web.keys import ACCESS
 from web.twilio import messages as twilio_messages
-from web.ui import admin, inbox, live, session
+from web.ui import admin, dashboard, inbox, live, session
 from web.ui import automation as ui_automation
 from web.ui import contacts as ui_contacts
 from web.ui import modems as ui_modems
@@ -88,6 +88,9 @@ ROUTES: tuple[Route, ...] = (
           Access.USER),
     Route("POST", f"{UI_CONVERSATION}/read", inbox.mark_read, "inbox.read", Access.USER),
     Route("GET", "/events/inbox", live.inbox_events, "events.inbox", Access.USER),
+    Route("GET", "/dashboard", dashboard.page, "dashboard", Access.USER),
+    Route("GET", "/dashboard/export.csv", dashboard.export_csv, "dashboard.export",
+          Access.USER),
     Route("GET", "/contacts", ui_contacts.index, "contacts", Access.USER),
     Route("POST", "/contacts", ui_contacts.create, "contacts.create", Access.USER),
     Route("GET", "/contacts/export.csv", ui_contacts.export_csv, "contacts.export",
