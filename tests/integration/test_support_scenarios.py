@@ -19,6 +19,7 @@ as customers) and, where a client would use it, its real web server:
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import textwrap
 from collections.abc import AsyncIterator, Callable
@@ -592,3 +593,73 @@ async def test_the_seed_ends_with_an_agent_replying_with_the_order_in_view(
         (sent,) = [m for m in await b.messages() if m.origin is MessageOrigin.AGENT]
         assert sent.body == reply
         assert sent.user_id == bob.user_id
+
+
+# ---------------------------------------------------------------- the README's example
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _readme_example() -> tuple[dict[str, Any], dict[str, Any]]:
+    """README "Notifications and templates": the curl request's body, and the
+    reply.option_selected example with its elisions ("...") dropped."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Notifications and templates\n", 1)[1].split("\n## ", 1)[0]
+    request = re.search(r"-d '(\{.*?\})'\n", section, re.S)
+    assert request is not None, "the README's curl example"
+    event = re.search(r"```json\n(.*?)```", section, re.S)
+    assert event is not None, "the README's webhook example"
+    cleaned = re.sub(r',\s*"?\.\.\."?', "", event[1])
+    cleaned = cleaned.replace('"evt_019ca8a0..."', '"evt"')
+    return json.loads(request[1]), json.loads(cleaned)
+
+
+async def test_the_readmes_notification_example_works_as_written(
+    tmp_path: Path,
+) -> None:
+    request, documented = _readme_example()
+    async with box(tmp_path, "[automation]\nenabled = no\n", web=True) as b:
+        receiver = Receiver()
+        await receiver.up()
+        try:
+            made = await b.services.webhooks.create_endpoint(
+                receiver.url, description="crm", events=(), actor="test"
+            )
+            receiver.secrets.append(made.secret)
+            await b.services.contacts.create(
+                request["to"], name="Jamie Lee", actor=SYSTEM
+            )
+            async with api_client(b) as api:
+                answer = await api.post(
+                    "/api/v1/notifications",
+                    json={**request, "quiet_hours": False},  # whatever the hour now
+                    headers={"Idempotency-Key": "apt-77-reminder"},
+                )
+                assert answer.status == 201, await answer.text()
+                sent = await answer.json()
+            assert await b.phone_gets(1, request["to"]) == [request["body"]]
+            b.text("2", request["to"])
+            option = request["reply_options"]["2"]
+            assert (await b.phone_gets(2, request["to"]))[1] == option["reply"]
+
+            async def selected() -> list[Any]:
+                return [
+                    r
+                    for r in receiver.accepted()
+                    if r.json["type"] == "reply.option_selected"
+                ]
+
+            (hook,) = await eventually(selected, what="reply.option_selected")
+            event = hook.json
+            assert set(event) == set(documented)
+            data, shown = event["data"], documented["data"]
+            assert set(data) == set(shown)
+            for key in ("notification", "option", "conversation", "contact"):
+                assert set(shown[key]) <= set(data[key]), key
+            assert data["option"] == shown["option"]
+            assert data["context"] == shown["context"] == request["context"]
+            assert data["notification"]["id"] == sent["id"]
+            assert data["contact"]["name"] == shown["contact"]["name"]
+            assert data["confirmation_message_id"] is not None
+        finally:
+            await receiver.down()
