@@ -45,6 +45,7 @@ from gateway.logutil import mask_number
 from gateway.messages.service import MessageService
 from gateway.metrics.csat_step import CSAT_HOOK, CsatStep
 from gateway.metrics.prometheus import OpsMetrics
+from gateway.metrics.queue_hours import QueueHours
 from gateway.metrics.service import MetricsService
 from gateway.modems import ModemFleet
 from gateway.notifications.service import HOOK_NAME as NOTIFICATION_HOOK
@@ -149,7 +150,13 @@ class Daemon:
         self.automation_runner = runner
         # first of the hooks: a customer's answer to their CSAT survey
         runner.register(CSAT_HOOK, CsatStep(bus, settings.csat).step)
-        metrics = MetricsService(store, outbound, settings=settings, clock=clock)
+        metrics = MetricsService(
+            store,
+            outbound,
+            settings=settings,
+            hours=QueueHours(store, settings.gateway.timezone),
+            clock=clock,
+        )
         metrics.check()
         ops = OpsMetrics(store, database_path=str(settings.database.path))
         templates = TemplateService(store, outbound, clock=clock)

@@ -97,6 +97,11 @@ class MetricsService:
     def timezone(self) -> str:
         return self._settings.metrics.timezone.key
 
+    @property
+    def hours(self) -> BusinessHours:
+        """Where business seconds come from."""
+        return self._hours
+
     def set_hours(self, hours: BusinessHours) -> None:
         """Where business seconds come from (the automation's queue schedules)."""
         self._hours = hours
