@@ -40,7 +40,13 @@ from gateway.config import AutomationSettings
 from gateway.domain import ContactRecord, JsonObject, NumberKind, ThreadOutcome
 from gateway.errors import InvalidInput
 from gateway.inbox import policy
-from gateway.storage import automation_queries, inbox_queries, queries, webhook_queries
+from gateway.storage import (
+    automation_queries,
+    inbox_queries,
+    metrics_queries,
+    queries,
+    webhook_queries,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -312,6 +318,8 @@ def _hand_over(
         now=now,
         detail={"reason": action.reason, "escalated": escalated},
     )
+    # the support metrics: the customer waits for a person from now (FRT restarts)
+    metrics_queries.record_handoff(cid, now=now)
     after = queries.get_conversation(cid)
     _LOGGER.info(
         "conversation %s handed over to a human (%s)%s",

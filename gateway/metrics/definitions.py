@@ -133,7 +133,11 @@ def human_reply(state: ClockState, at: datetime) -> Step:
 
 def handoff(state: ClockState, at: datetime) -> Step:
     """The automation handed the conversation to a person: the customer waits for a
-    human from now, so the first-response clock (re)starts."""
+    human from now, so the first-response clock (re)starts. Once a person replied in
+    the cycle, a hand-off (the automation standing down because they did) changes
+    nothing."""
+    if state.human_replied:
+        return state, ()
     started = state.frt_started_at or state.waiting_since or state.cycle_started_at
     measure = Measure(MetricKind.BOT_HANDOFF, at, started_at=started)
     after = replace(state, frt_started_at=at, frt_done=False, waiting_since=at)
