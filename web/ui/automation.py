@@ -295,16 +295,9 @@ async def delete_queue(request: web.Request) -> web.Response:
 async def run_test(request: web.Request) -> web.Response:
     """What the rules would do with the typed messages: sends nothing, writes nothing."""
     form = await read_form(request)
-    zone = request.app[keys.SETTINGS].gateway.timezone
-    fragment = request.headers.get(FRAGMENT_HEADER) == TESTER_FRAGMENT
-    outcome, problem = None, None
-    try:
-        asked = tester_input(form, zone)
-        outcome = await views.run_test(services(request), asked, zone)
-    except InvalidInput as exc:
-        problem = Problem.of(TESTER_FRAGMENT, exc)
+    outcome, problem = await _tested(request, form)
     status = 400 if problem else 200
-    if fragment:
+    if request.headers.get(FRAGMENT_HEADER) == TESTER_FRAGMENT:
         return render(
             request,
             "automation/_tester_result.html",
@@ -315,6 +308,18 @@ async def run_test(request: web.Request) -> web.Response:
     return await _editor(
         request, status=status, problem=problem, tester_form=form, outcome=outcome
     )
+
+
+async def _tested(
+    request: web.Request, form: Form
+) -> tuple[views.TestOutcome | None, Problem | None]:
+    """The tester's answer, or why the form was refused."""
+    zone = request.app[keys.SETTINGS].gateway.timezone
+    try:
+        asked = tester_input(form, zone)
+        return await views.run_test(services(request), asked, zone), None
+    except InvalidInput as exc:
+        return None, Problem.of(TESTER_FRAGMENT, exc)
 
 
 # ---------------------------------------------------------------------- availability

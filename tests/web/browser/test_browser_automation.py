@@ -137,6 +137,7 @@ async def test_the_page_on_a_phone_and_from_the_keyboard(
         await page.keyboard.press("Control+Enter")
         result = page.locator('[data-region="tester-result"]')
         await expect(result).to_contain_text("What would happen")
+        await screenshot(page, "automation-phone")
         # a rule opens from the keyboard
         summary = page.locator("#queue-new > summary")
         await summary.focus()
@@ -160,6 +161,7 @@ async def test_an_agent_sets_themselves_away(browser: Any, box: Box) -> None:
         await toggle.get_by_role("button", name="Set away").click()
         await expect(toggle).to_contain_text("Away")
         await expect(toggle.get_by_role("button")).to_have_text("I'm back")
+        await screenshot(page, "automation-agent-away")
         users = await box.services.auth.list_users()
         bob = next(u for u in users if u.username == "bob")
         assert await box.services.automation.is_away(bob.id)
