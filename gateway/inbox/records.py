@@ -299,6 +299,7 @@ class ThreadView:
     customer: ContactProfile
     read_message_id: int | None  # the read marker: the newest message someone read
     read_by: UserBadge | None
+    rating: int | None = None  # the customer's CSAT rating (1-5), if they gave one
 
     @property
     def messages(self) -> tuple[ThreadMessage, ...]:

@@ -64,7 +64,7 @@ from gateway.inbox.records import (
     ThreadView,
     UserBadge,
 )
-from gateway.storage import queries
+from gateway.storage import metrics_queries, queries
 from gateway.storage.inbox_models import ConversationRead
 from gateway.storage.models import (
     ConsentEvent,
@@ -823,7 +823,13 @@ def thread(conversation_id: int, *, before: int | None, limit: int) -> ThreadVie
         ),
         read_message_id=read.message_id if read is not None else None,
         read_by=_users({read.user_id}).get(read.user_id) if read is not None else None,
+        rating=_rating(conversation_id),
     )
+
+
+def _rating(conversation_id: int) -> int | None:
+    survey = metrics_queries.get_survey(conversation_id)
+    return None if survey is None else survey.rating
 
 
 def contact_profile(

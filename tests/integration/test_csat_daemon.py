@@ -97,10 +97,9 @@ async def test_a_rating_is_recorded_and_thanked_once_per_conversation(
     assert answered.rating == 4
     assert (await phone_gets(r, CUSTOMER, 3))[2] == THANKS
     await r.settle()
-    conversation = (await r.services.inbox.thread(cid)).conversation
-    assert (
-        conversation.status is ConversationStatus.RESOLVED
-    )  # a rating reopens nothing
+    thread = await r.services.inbox.thread(cid)
+    assert thread.conversation.status is ConversationStatus.RESOLVED  # not reopened
+    assert thread.rating == 4  # the inbox shows it beside the status
 
     # one survey per conversation: the customer writes again, it is answered and
     # resolved again, and no second survey goes out
@@ -138,6 +137,7 @@ async def test_an_answer_that_is_no_rating_reaches_the_inbox(box: Rig) -> None:
     await r.settle()
     thread = await r.services.inbox.thread(cid)
     assert thread.conversation.status is ConversationStatus.OPEN  # reopened
+    assert thread.rating is None
     assert [m.body for m in thread.messages if m.direction is Direction.INBOUND] == [
         "Refund status?",
         "Where is my refund though?",
