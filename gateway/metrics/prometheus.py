@@ -13,7 +13,8 @@ daemons in one process - the tests - never share a series). Two kinds of series:
   by code, timeouts, reconnects and their message stores' use (AT+CPMS?, read on the
   driver's poll); InboundService's, parts and duplicates.
 
-Every family is documented in the README (Operations metrics).
+Every family is documented in the README (Support metrics, Prometheus); a test holds
+the two together.
 """
 
 from __future__ import annotations
@@ -246,7 +247,7 @@ def _modem_families(scrape: _Scrape) -> Iterator[Metric]:
         labels=("modem", "storage"),
     )
     total = GaugeMetricFamily(
-        "smsgw_modem_storage_total",
+        "smsgw_modem_storage_capacity",
         "Capacity of each modem message store, in messages.",
         labels=("modem", "storage"),
     )

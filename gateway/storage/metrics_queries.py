@@ -14,8 +14,9 @@ PURE modules; this module keeps their state:
 
 Where they are called: `record_inbound` at the end of the inbound unit (InboundService),
 `record_outbound` in `OutboundService.enqueue_in_unit` (human replies), `record_status`
-in `InboxService._status_unit` (resolve, reopen), `record_handoff` and
-`record_bot_resolved` by the automation, `answer_survey` by the CSAT step of the
+in `InboxService._status_unit` (resolve, reopen), `record_handoff` by the automation
+engine's hand-over (gateway.automation.engine), `record_bot_resolved` for an automation
+that resolves a conversation (none does yet), `answer_survey` by the CSAT step of the
 inbound pipeline (gateway.metrics.csat_step).
 """
 

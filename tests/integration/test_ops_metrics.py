@@ -227,7 +227,7 @@ async def test_metrics_over_http_match_the_traffic_sent(tmp_path: Path) -> None:
     # its message store as the driver's poll read it: texts are deleted once committed
     capacity = sim.state.storages["SM"].capacity
     assert (
-        value(found, "smsgw_modem_storage_total", modem="usb0", storage="SM")
+        value(found, "smsgw_modem_storage_capacity", modem="usb0", storage="SM")
         == capacity
     )
     assert value(found, "smsgw_modem_storage_used", modem="usb0", storage="SM") == 0

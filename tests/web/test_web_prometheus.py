@@ -4,6 +4,7 @@ The values against real traffic: tests/integration/test_ops_metrics.py."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from webhelpers import (
 
 from gateway.auth.errors import Forbidden
 from gateway.daemon import Daemon
+from tests.conftest import ROOT
 from web import keys
 from web.app import create_app
 from web.prometheus import guard, is_loopback
@@ -176,3 +178,18 @@ async def test_a_remote_client_without_a_token_is_refused(tmp_path: Path) -> Non
 
     with pytest.raises(Forbidden, match="only this machine"):
         await guard(request, handler)
+
+
+@pytest.mark.parametrize("scrape_client", [""], indirect=True)
+async def test_every_series_is_in_the_readme_and_nothing_else(
+    scrape_client: TestClient[Any, Any],
+) -> None:
+    text = await (await scrape_client.get("/metrics")).text()
+    served = {f.name for f in text_string_to_metric_families(text)}
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Prometheus", 1)[1].split("\n## ", 1)[0]
+    listed = {
+        name.removesuffix("_total")
+        for name in re.findall(r"^\| `(smsgw_[a-z_]+)` \|", section, re.M)
+    }
+    assert served == listed
