@@ -13,7 +13,8 @@ as customers) and, where a client would use it, its real web server:
 - the business-hours acknowledgement: once per conversation, and not when an agent
   replied recently;
 - the seed's example ending as an agent sees it in the console: the collected order
-  number in the customer panel, the agent's reply through the console reaching the phone.
+  number in the customer panel, the agent's reply through the console reaching the phone;
+- the README's notification example, run as written, against the payload it documents.
 """
 
 from __future__ import annotations

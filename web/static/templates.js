@@ -279,8 +279,8 @@
       picker.move(1);
     } else if (event.key === "ArrowUp") {
       picker.move(-1);
-    } else if ((event.key === "Enter" || event.key === "Tab") && picker.shown.length) {
-      picker.pick();
+    } else if (event.key === "Enter" || (event.key === "Tab" && picker.shown.length)) {
+      picker.pick(); // Enter with nothing to pick does nothing: no stray line break
     } else if (event.key === "Escape") {
       picker.close();
     } else {
