@@ -57,6 +57,7 @@ def _page(
     draft: Draft | None = None,
     preview: Rendered | None = None,
     error: str | None = None,
+    preview_error: str | None = None,
     status: int = 200,
     listing: list[TemplateRecord] | None = None,
 ) -> web.Response:
@@ -69,6 +70,7 @@ def _page(
         draft=draft or (Draft.of(editing) if editing else Draft()),
         preview=preview,
         error=error,
+        preview_error=preview_error,
         t=Times.of(request),
         saved=request.query.get("saved") == "1" and error is None,
         deleted=request.query.get("deleted") == "1",
@@ -107,10 +109,19 @@ async def _again(
 async def _preview(
     request: web.Request, draft: Draft, editing: TemplateRecord | None
 ) -> web.Response:
+    """The Preview button: the draft rendered with sample data, or why it cannot be
+    (shown where the preview would be); nothing is saved either way."""
     try:
         rendered = _templates(request).preview(draft.body)
     except InvalidInput as exc:
-        return await _again(request, draft, editing, error=exc)
+        return _page(
+            request,
+            editing=editing,
+            draft=draft,
+            preview_error=str(exc),
+            status=exc.http_status,
+            listing=await _templates(request).list(),
+        )
     return await _again(request, draft, editing, preview=rendered)
 
 

@@ -57,6 +57,19 @@ async def test_admins_create_preview_edit_and_delete_templates(
     assert "GSM-7</strong> · 1 part" in text
     assert await services.templates.list() == []
 
+    # a variable the sample lacks: named where the preview would be, nothing saved
+    unknown = {
+        **form,
+        "body": "Refund {{ context.refund_id }} sent.",
+        "intent": "preview",
+    }
+    answer = await client.post("/templates", data=unknown)
+    assert answer.status == 400
+    text = html.unescape(await answer.text())
+    assert "data-preview-error>body: context.refund_id has no value here" in text
+    assert "Not saved" not in text
+    assert await services.templates.list() == []
+
     # a syntax error: the reason with line and column, the draft kept, nothing saved
     broken = {**form, "body": "Hi {{ contact.first_name "}
     answer = await client.post("/templates", data=broken)
