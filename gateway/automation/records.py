@@ -7,6 +7,7 @@ Triage options, flows and routing rules are the rules module's own dataclasses
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -89,6 +90,14 @@ class RulesView:
     rules: RuleSet
     users: tuple[UserChoice, ...]
     problems: tuple[str, ...]  # stored values that no longer read (kept, not applied)
+
+
+class TestStart(enum.StrEnum):
+    """Where the rule tester's conversation stands before its first message."""
+
+    NEW = "new"  # the first message starts the conversation (triage runs)
+    OPEN = "open"  # an open conversation the automation asked nothing in yet
+    AGENT_REPLIED = "agent_replied"  # an agent replied a few minutes before
 
 
 @dataclass(frozen=True, slots=True)

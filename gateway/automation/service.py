@@ -22,6 +22,7 @@ from gateway.automation.records import (
     RulesView,
     SettingValue,
     TestResult,
+    TestStart,
     TestStep,
     UserChoice,
 )
@@ -59,6 +60,7 @@ T = TypeVar("T")
 
 MAX_TEST_MESSAGES = 20
 TEST_GAP_S = 60.0  # the tester's messages are a minute apart
+TEST_AGENT_REPLIED_S = 300.0  # TestStart.AGENT_REPLIED: this long before the first
 TEXT_SETTINGS = ("connecting_text", "ack_text", "after_hours_text")
 
 
@@ -529,10 +531,11 @@ class AutomationService:
         contact_id: int | None = None,
         context: JsonObject | None = None,
         at: datetime | None = None,
+        start: TestStart = TestStart.NEW,
     ) -> TestResult:
         """What the automation would do with these customer messages (a minute apart,
-        the first starting a new conversation), over the stored rules. Sends nothing,
-        changes nothing."""
+        the conversation standing as `start` says before the first), over the stored
+        rules. Sends nothing, changes nothing."""
         texts = [m.strip() for m in messages if m.strip()]
         if not texts:
             raise InvalidInput("text", "type what the customer texts")
@@ -544,7 +547,7 @@ class AutomationService:
         if when.tzinfo is None:
             raise InvalidInput("at", "a time with its zone")
         return await self._store.run(
-            self._test_unit, texts, contact_id, dict(context or {}), when
+            self._test_unit, texts, contact_id, dict(context or {}), when, start
         )
 
     def _test_unit(
@@ -553,6 +556,7 @@ class AutomationService:
         contact_id: int | None,
         context: JsonObject,
         start: datetime,
+        standing: TestStart,
     ) -> TestResult:
         """ON THE DB THREAD: reads only."""
         loaded = load_rules(self._ini, self._tz)
@@ -578,6 +582,11 @@ class AutomationService:
         assignee: int | None = None
         priority = Priority.NORMAL
         unanswered: list[datetime] = []
+        agent_reply = (
+            start - timedelta(seconds=TEST_AGENT_REPLIED_S)
+            if standing is TestStart.AGENT_REPLIED
+            else None
+        )
         steps = []
         for index, text in enumerate(texts):
             now = start + timedelta(seconds=TEST_GAP_S * index)
@@ -585,7 +594,7 @@ class AutomationService:
             notes, keyword, acted, opted_out = self._compliance(text, opted_out)
             inbound = Inbound(
                 text=text,
-                new_conversation=index == 0,
+                new_conversation=index == 0 and standing is TestStart.NEW,
                 keyword=keyword,
                 compliance_acted=acted,
                 opted_out=opted_out,
@@ -594,6 +603,7 @@ class AutomationService:
                 queue=queue,
                 assignee_id=assignee,
                 priority=priority,
+                last_agent_reply_at=agent_reply,
                 unanswered=tuple(unanswered),
                 last_handler_id=last_handler,
                 owner_id=owner,

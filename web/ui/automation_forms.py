@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from gateway.automation.editing import MAX_FIELDS, field_spec
-from gateway.automation.records import QueueRecord
+from gateway.automation.records import QueueRecord, TestStart
 from gateway.automation.rules import FieldSpec, Flow, RoutingRule, TriageOption
 from gateway.config import settings_in
 from gateway.domain import JsonObject, JsonValue
@@ -229,12 +229,14 @@ def queue_args(form: Form) -> dict[str, Any]:
 @dataclass(frozen=True, slots=True)
 class TesterInput:
     """What the rule tester was asked: the customer's messages (one a line), whose
-    number (optional), the conversation's context, and when (None: now)."""
+    number (optional), the conversation's context, when (None: now), and where the
+    conversation stands before the first message."""
 
     messages: tuple[str, ...]
     number: str
     context: JsonObject
     at: datetime | None
+    start: TestStart = TestStart.NEW
 
 
 def tester_input(form: Form, zone: ZoneInfo) -> TesterInput:
@@ -247,7 +249,17 @@ def tester_input(form: Form, zone: ZoneInfo) -> TesterInput:
         number=form.get("number").strip(),
         context=context_lines(form.get("context")),
         at=local_time(form.get("at"), zone),
+        start=test_start(form.get("start")),
     )
+
+
+def test_start(value: str) -> TestStart:
+    try:
+        return TestStart(value or TestStart.NEW.value)
+    except ValueError:
+        raise InvalidInput(
+            "start", f"one of {', '.join(s.value for s in TestStart)}"
+        ) from None
 
 
 def context_lines(text: str) -> JsonObject:

@@ -176,7 +176,11 @@ async def run_test(
             ) from None
         contact_id = profile.contact.id
     result = await services.automation.test(
-        asked.messages, contact_id=contact_id, context=asked.context, at=asked.at
+        asked.messages,
+        contact_id=contact_id,
+        context=asked.context,
+        at=asked.at,
+        start=asked.start,
     )
     return test_outcome(result, zone)
 

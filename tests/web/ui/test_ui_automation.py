@@ -299,7 +299,39 @@ async def test_the_tester_answers_a_fragment_for_the_page_script(
     assert "at: a date and time such as 2026-03-02T08:30" in body
 
 
+async def test_the_tester_starts_where_the_conversation_stands(
+    client: TestClient[Any, Any], services: Services
+) -> None:
+    csrf = await sign_in(client, "admin")
+    answer = await post(
+        client,
+        "/automation/settings",
+        {"csrf_token": csrf, "ack_text": "We typically reply within 10 minutes."},
+    )
+    assert answer.status == 303
+    await build_rules(client, csrf, services)
+
+    async def tested(start: str) -> str:
+        answer = await client.post(
+            "/automation/test",
+            data={"csrf_token": csrf, "text": "hello", "start": start},
+            headers={"X-Smsgw-Fragment": "tester"},  # the answer alone
+        )
+        assert answer.status == 200
+        return text_of(await answer.text())
+
+    assert "Reply 1 for billing, 2 for delivery." in await tested("new")
+    words = await tested("open")
+    assert "Reply 1 for billing" not in words
+    assert "we text (ack) We typically reply within 10 minutes." in words
+    words = await tested("agent_replied")
+    assert "We typically reply" not in words
+    assert "an agent replied recently: no acknowledgement" in words
+    assert "Texts 0" in words
+
+
 TESTER_REFUSALS = [
+    ({"text": "hi", "start": "later"}, "start", "start: one of new, open, agent_"),
     ({"text": "  \n "}, "text", "text: type what the customer texts"),
     ({"text": "hi", "at": "tomorrow"}, "at", "at: a date and time"),
     ({"text": "hi", "number": "+447700900999"}, "number", "number: no contact"),
