@@ -7,7 +7,7 @@ Only reads and presentation: AutomationService decides, this module collects and
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ from gateway.automation.rules import (
 from gateway.automation.service import QueueView
 from gateway.config import Boolean, Choice, settings_in
 from gateway.errors import InvalidInput, NotFound
+from gateway.outbox.service import SegmentCount
 from gateway.services import Services
 from web.ui.automation_forms import TesterInput
 
@@ -127,6 +128,8 @@ def setting_inputs(values: Sequence[SettingValue]) -> tuple[SettingInput, ...]:
 class OutText:
     body: str
     purposes: str  # "prompt", "connecting, ack" ...
+    parts: int = 1  # SMS parts on the air
+    encoding: str = "gsm7"  # "gsm7" or "ucs2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,18 +185,23 @@ async def run_test(
         at=asked.at,
         start=asked.start,
     )
-    return test_outcome(result, zone)
+    return outcome_of(result, zone, services.outbound.count)
 
 
-def test_outcome(result: TestResult, zone: ZoneInfo) -> TestOutcome:
-    """The tester's answer in words: user ids become names."""
+def outcome_of(
+    result: TestResult,
+    zone: ZoneInfo,
+    count: Callable[[str], SegmentCount] | None,
+) -> TestOutcome:
+    """The tester's answer in words: user ids become names; each text with its parts
+    when `count` is given."""
     names = result.user_names
     steps = []
     queue = assignee = priority = handover = None
     tags: list[str] = []
     sent = 0
     for number, step in enumerate(result.steps, start=1):
-        view = _step(number, step, names, zone)
+        view = _step(number, step, names, zone, count)
         steps.append(view)
         decision = step.decision
         for action in decision.actions if decision else ():
@@ -222,7 +230,11 @@ def test_outcome(result: TestResult, zone: ZoneInfo) -> TestOutcome:
 
 
 def _step(
-    number: int, step: TestStep, names: Mapping[int, str], zone: ZoneInfo
+    number: int,
+    step: TestStep,
+    names: Mapping[int, str],
+    zone: ZoneInfo,
+    count: Callable[[str], SegmentCount] | None,
 ) -> StepView:
     decision = step.decision
     texts: list[OutText] = []
@@ -231,7 +243,12 @@ def _step(
     notify: list[str] = []
     for action in decision.actions if decision else ():
         if isinstance(action, SendText):
-            texts.append(OutText(action.body, ", ".join(action.purposes)))
+            purposes = ", ".join(action.purposes)
+            if count is None:
+                texts.append(OutText(action.body, purposes))
+            else:
+                cost = count(action.body)
+                texts.append(OutText(action.body, purposes, cost.parts, cost.encoding))
         elif isinstance(action, SetQueue):
             changes.append(f"queue: {action.queue}")
         elif isinstance(action, AddTags):

@@ -306,7 +306,7 @@ async def test_the_tester_starts_where_the_conversation_stands(
     answer = await post(
         client,
         "/automation/settings",
-        {"csrf_token": csrf, "ack_text": "We typically reply within 10 minutes."},
+        {"csrf_token": csrf, "ack_text": "We typically reply within 10 minutes 🙂"},
     )
     assert answer.status == 303
     await build_rules(client, csrf, services)
@@ -323,7 +323,10 @@ async def test_the_tester_starts_where_the_conversation_stands(
     assert "Reply 1 for billing, 2 for delivery." in await tested("new")
     words = await tested("open")
     assert "Reply 1 for billing" not in words
-    assert "we text (ack) We typically reply within 10 minutes." in words
+    # each text with what it costs on the air: the emoji makes it UCS-2
+    assert (
+        "we text (ack) · 1 SMS, UCS-2 We typically reply within 10 minutes 🙂" in words
+    )
     words = await tested("agent_replied")
     assert "We typically reply" not in words
     assert "an agent replied recently: no acknowledgement" in words
