@@ -5,7 +5,8 @@ The daemon runs its web server on a free port over one simulated modem (real dri
 real AT engine). Traffic: three texts in (two phones), two replies out that are
 delivered, one that fails with +CMS ERROR: 21 (the simulator's fault injection), and
 every received text offered to two webhook endpoints - one receiver accepts, one refuses
-(400) and, with max_rejected_attempts = 1, each of its deliveries is dead at once."""
+(400) and, with max_rejected_attempts = 1, each of its deliveries is dead at once. Then
+the senders stop and a two-part text waits: a second scrape shows it in the queue."""
 
 from __future__ import annotations
 
@@ -187,6 +188,16 @@ async def test_metrics_over_http_match_the_traffic_sent(tmp_path: Path) -> None:
                 assert response.status == 200
                 assert response.content_type == "text/plain"
                 text = await response.text()
+
+            # then the senders stop and a two-part text waits in the queue
+            await box.services.dispatcher.stop()
+            waiting = await outbound.send(CUSTOMER, "x" * 200)
+            assert waiting.parts_count == 2
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"{box.url}/metrics") as response,
+            ):
+                later = samples(await response.text())
     finally:
         await accepting.down()
         await refusing.down()
@@ -247,3 +258,7 @@ async def test_metrics_over_http_match_the_traffic_sent(tmp_path: Path) -> None:
     assert value(found, attempts, outcome="delivered") == 3
     assert value(found, attempts, outcome="dead") == 3
     assert value(found, "smsgw_database_bytes", file="main") > 0
+    # the waiting text: queued, its two parts in the queue of the modem it is for
+    modem = waiting.modem or ""
+    assert value(later, "smsgw_outbound_queue_depth", modem=modem) == 2
+    assert value(later, "smsgw_messages", direction="outbound", status="queued") == 1
