@@ -4,14 +4,15 @@ conversation, "/" at the start of the reply box opens the picker, typing filters
 arrows and Enter pick, and the server fills the template in for THIS customer (their
 name, the order in the notification's context) with the segment count; a template whose
 variable has no value here says so and inserts nothing; Esc closes the picker; the
-filled-in text reaches the phone."""
+filled-in text reaches the phone; an escalation shows in the open inbox at once; the
+page and the picker fit a 360 px phone."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from browserhelpers import Box, eventually, screenshot
+from browserhelpers import PHONE, Box, eventually, new_page, screenshot, sign_in
 
 from gateway.inbox.records import SYSTEM
 
@@ -21,7 +22,7 @@ pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
 ]
 
-PHONE = "+447700900311"
+JAMIE = "+447700900311"
 LATE = (
     'Hi {{ contact.first_name | default("there") }}, order '
     "{{ conversation.context.order_id }} is running late: new ETA 4-6pm."
@@ -76,18 +77,18 @@ async def test_the_slash_picker_inserts_a_template_rendered_for_this_customer(
         body="Your refund {{ context.refund_id }} is on its way.",
         actor="test",
     )
-    await services.contacts.create(PHONE, name="Jamie Lee", actor=SYSTEM)
+    await services.contacts.create(JAMIE, name="Jamie Lee", actor=SYSTEM)
     await services.notifications.create(
-        PHONE,
+        JAMIE,
         body="Your order 4839201 ships today.",
         context={"order_id": "4839201"},
         quiet_hours=False,
         actor="test",
     )
     await eventually(
-        lambda: "Your order 4839201 ships today." in box.phone_inbox(PHONE)
+        lambda: "Your order 4839201 ships today." in box.phone_inbox(JAMIE)
     )
-    box.text_from(PHONE, "It still hasn't come, where is it?")
+    box.text_from(JAMIE, "It still hasn't come, where is it?")
 
     await page.goto("/")
     row = page.locator("li.row", has_text="Jamie Lee")
@@ -144,7 +145,7 @@ async def test_the_slash_picker_inserts_a_template_rendered_for_this_customer(
 
     await thread.get_by_role("button", name="Send").click()
     await expect(thread.locator("li.msg-out", has_text="new ETA 4-6pm")).to_be_visible()
-    await eventually(lambda: FILLED in box.phone_inbox(PHONE))
+    await eventually(lambda: FILLED in box.phone_inbox(JAMIE))
     assert box.dialogs == []
 
 
@@ -169,3 +170,28 @@ async def test_an_escalation_reaches_the_open_inbox_at_once(
     await expect(handover).to_contain_text("escalated")
     await expect(handover).to_contain_text("Handed over")
     assert box.dialogs == []
+
+
+async def test_templates_and_the_picker_fit_a_phone(browser: Any, box: Box) -> None:
+    from playwright.async_api import expect
+
+    page = await new_page(browser, box, viewport=PHONE)
+    try:
+        await sign_in(page)
+        await page.goto("/templates")
+        await expect(page.locator('[data-template-row="late"]')).to_be_visible()
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"]  # never scrolls sideways
+        await page.goto("/")
+        await page.locator("li.row").first.click()
+        box_ = page.locator("#reply-body")
+        await box_.click()
+        await box_.press("/")
+        await expect(page.locator("[data-template-picker]")).to_be_visible()
+        await expect(page.locator("[data-template-options] li").first).to_be_visible()
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"]
+        await screenshot(page, "composer-templates-phone")
+        assert box.dialogs == []
+    finally:
+        await page.context.close()
