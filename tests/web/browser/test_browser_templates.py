@@ -182,12 +182,24 @@ async def test_templates_and_the_picker_fit_a_phone(browser: Any, box: Box) -> N
         await expect(page.locator('[data-template-row="late"]')).to_be_visible()
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"]  # never scrolls sideways
+        hostile = "<img src=x onerror=alert(1)>"
+        await box.services.templates.create(
+            name=hostile,
+            shortcut="hostile",
+            body=f"{hostile} {{{{ 1 }}}}",
+            actor="test",
+        )
         await page.goto("/")
         await page.locator("li.row").first.click()
         box_ = page.locator("#reply-body")
         await box_.click()
         await box_.press("/")
         await expect(page.locator("[data-template-picker]")).to_be_visible()
+        # names and texts from the server stay text in the picker
+        await expect(
+            page.locator('[data-template-options] li[data-shortcut="hostile"]')
+        ).to_contain_text(hostile)
+        assert await page.locator("[data-template-options] img").count() == 0
         await expect(page.locator("[data-template-options] li").first).to_be_visible()
         width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"]
