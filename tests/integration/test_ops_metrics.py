@@ -2,11 +2,12 @@
 parsed by prometheus_client's own text parser, each value matching what the test sent.
 
 The daemon runs its web server on a free port over one simulated modem (real driver,
-real AT engine). Traffic: three texts in (two phones), two replies out that are
-delivered, one that fails with +CMS ERROR: 21 (the simulator's fault injection), and
-every received text offered to two webhook endpoints - one receiver accepts, one refuses
-(400) and, with max_rejected_attempts = 1, each of its deliveries is dead at once. Then
-the senders stop and a two-part text waits: a second scrape shows it in the queue."""
+real AT engine). Traffic: three texts in (two phones) and half of a two-part one, two
+replies out that are delivered, one that fails with +CMS ERROR: 21 (the simulator's fault
+injection), and every received text offered to two webhook endpoints - one receiver
+accepts, one refuses (400) and, with max_rejected_attempts = 1, each of its deliveries is
+dead at once. Then the senders stop and a two-part text waits: a second scrape shows it
+in the queue."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ from gateway.storage import queries
 from gateway.webhooks import relay as relay_module
 from gateway.webhooks.relay import WebhookRelay
 from modem.events import ModemState
+from modem.pdu import encode_deliver
 from modem.sim.faults import FaultSpec
 from modem.sim.network import SimNetwork
 from modem.sim.server import loopback_opener
@@ -151,6 +154,19 @@ async def test_metrics_over_http_match_the_traffic_sent(tmp_path: Path) -> None:
             await eventually(
                 lambda: len(refusing.answered(400)) == 3, what="3 refusals"
             )
+            # and the first half of a two-part text whose second half never comes
+            sim = box.network.modem(modem_number)
+            half, _ = encode_deliver(
+                OTHER,
+                "y" * 200,
+                timestamp=datetime.now(UTC),
+                concat_ref=77,
+                smsc=sim.state.csca,
+            )
+            sim.deliver(half, len(half) - 1 - half[0])
+            await eventually(
+                lambda: box.services.inbound.stats.parts == 4, what="the lone part"
+            )
 
             # two replies delivered, then one refused by the network (+CMS ERROR: 21)
             outbound = box.services.outbound
@@ -160,7 +176,6 @@ async def test_metrics_over_http_match_the_traffic_sent(tmp_path: Path) -> None:
                     lambda m=message: status_is(box, m.id, MessageStatus.DELIVERED),
                     what=f"message {message.id} delivered",
                 )
-            sim = box.network.modem(modem_number)
             sim.apply_faults(
                 FaultSpec.from_dict(
                     {
@@ -235,19 +250,21 @@ async def test_metrics_over_http_match_the_traffic_sent(tmp_path: Path) -> None:
     assert value(found, "smsgw_modem_signal_dbm", modem="usb0") < 0
     reconnects = "smsgw_modem_reconnects"
     assert value(found, reconnects, f"{reconnects}_total", modem="usb0") == 0
-    # its message store as the driver's poll read it: texts are deleted once committed
+    # its message store as the driver's poll read it (at start, before any text)
     capacity = sim.state.storages["SM"].capacity
     assert (
         value(found, "smsgw_modem_storage_capacity", modem="usb0", storage="SM")
         == capacity
     )
     assert value(found, "smsgw_modem_storage_used", modem="usb0", storage="SM") == 0
-    # three parts in, none read twice, no reassembly left waiting
-    assert value(found, "smsgw_inbound_parts", "smsgw_inbound_parts_total") == 3
+    # four parts in (three texts and the lone half), none read twice; one reassembly
+    # waits for its second part
+    assert value(found, "smsgw_inbound_parts", "smsgw_inbound_parts_total") == 4
     assert (
         value(found, "smsgw_inbound_duplicates", "smsgw_inbound_duplicates_total") == 0
     )
-    assert value(found, "smsgw_inbound_reassemblies_pending") == 0
+    assert value(found, "smsgw_inbound_reassemblies_pending") == 1
+    assert value(found, "smsgw_inbound_reassembly_parts_pending") == 1
     # webhooks: 3 events x 2 endpoints = 6 deliveries; 3 delivered, 3 dead; each after
     # one attempt
     deliveries = "smsgw_webhook_deliveries"
