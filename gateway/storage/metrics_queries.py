@@ -226,6 +226,13 @@ def _record_inbound(threaded: ThreadedMessage, now: datetime) -> None:
     _insert(
         measures, conversation, user_id=conversation.assignee_id, message_id=message.id
     )
+    if conversation.status is not ConversationStatus.RESOLVED:
+        now_status = conversation_status(conversation.id)
+        if now_status is ConversationStatus.RESOLVED:
+            # the automation resolved it in this unit, after the message opened it (a
+            # reply option confirmed): nobody had to act - a deflection, no survey
+            state, measures = definitions.resolved(state, now, by_bot=True)
+            _insert(measures, conversation, user_id=None)
     _save(conversation.id, state, now)
 
 
