@@ -1,7 +1,7 @@
 """Support automation through the real daemon (real drivers over simulated modems, a
 simulated phone as the customer), one scenario per flow: the seed's "My delivery is
 late" end to end, STOP in the middle of a flow, an unmatched reply, after hours (a fixed
-clock), and a frustration escalation."""
+clock), a frustration escalation, and a takeover word and HELP bringing a human."""
 
 from __future__ import annotations
 
@@ -407,3 +407,49 @@ async def test_a_frustration_escalation(
         await b.inbound(3)
         await b.settle()
         assert len(b.phone()) == 2
+
+
+# ---------------------------------------------------------------- takeover words, HELP
+
+
+async def test_a_takeover_word_and_help_bring_a_human(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with box(tmp_path, monkeypatch=monkeypatch) as b:
+        await triage_with_order_flow(b.services, ())
+        # mid-flow, "a real person" stops the questions at once
+        b.text("My parcel is late")
+        assert await b.phone_gets(1) == [ASK_ORDER]
+        b.text("can I talk to a real person please")
+        assert (await b.phone_gets(2))[1] == CONNECTING
+        (first, _) = await b.inbound(2)
+        summary = await b.services.inbox.get(first.conversation_id)
+        assert summary.queue == "escalations"
+        assert summary.priority is Priority.HIGH
+        assert "escalated" in summary.tags
+        b.text("4839201")  # the flow does not resume
+        await b.inbound(3)
+        await b.settle()
+        assert len(b.phone()) == 2
+        (handed,) = b.recorder.of(events.AutomationHandedOver)
+        assert handed.escalated
+
+    # HELP: compliance's help text is the one reply, and a human is flagged
+    async with box(tmp_path / "help", monkeypatch=monkeypatch) as b:
+        await triage_with_order_flow(b.services, ())
+        b.text("My parcel is late")
+        assert await b.phone_gets(1) == [ASK_ORDER]
+        b.text("HELP")
+        texts = await b.phone_gets(2)
+        assert texts[1] == b.daemon.settings.compliance.help_reply
+        (first, _) = await b.inbound(2)
+        summary = await b.services.inbox.get(first.conversation_id)
+        assert summary.priority is Priority.HIGH
+        assert "help-requested" in summary.tags
+        assert summary.awaiting_reply
+        b.text("4839201")
+        await b.inbound(3)
+        await b.settle()
+        assert len(b.phone()) == 2  # no question after HELP, no "connecting" either
+        (handed,) = b.recorder.of(events.AutomationHandedOver)
+        assert handed.escalated
