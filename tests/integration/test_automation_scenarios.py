@@ -5,42 +5,24 @@ clock), a frustration escalation, and a takeover word and HELP bringing a human.
 
 from __future__ import annotations
 
-import asyncio
-import textwrap
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from gateway import events
-from gateway.auth import passwords
 from gateway.automation.rules import FieldKind, FieldSpec
-from gateway.config import ModemSettings, parse_settings
-from gateway.daemon import Daemon
-from gateway.domain import Direction, MessageOrigin, MessageRecord, Priority, utcnow
-from gateway.inbox.records import Actor
+from gateway.domain import MessageOrigin, MessageRecord, Priority, utcnow
 from gateway.services import Services
 from gateway.storage import queries
-from gateway.storage.db import Store
-from modem.events import ModemState
-from modem.sim.network import SimNetwork
-from modem.sim.server import loopback_opener
-from modem.transport import PortOpener
-from tests.gateway.gwhelpers import (
-    CUSTOMER,
-    MODEM_NUMBERS,
-    WAIT_S,
-    Recorder,
-    eventually,
-    messages_of_contact,
+from tests.integration.daemonbox import (
+    Box,
+    box,
+    fast_daemon,  # noqa: F401 (the fixture the tests use)
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("fast_daemon")]
 
-PASSWORD = "correct horse battery staple"
 CONNECTING = "Thanks - one moment while I connect you to an agent."
 ASK_ORDER = "Sorry about that. Reply with your order number."
 ORDER = FieldSpec(
@@ -50,119 +32,6 @@ ORDER = FieldSpec(
     FieldKind.PATTERN,
     r"\b(\d{6,10})\b",
 )
-
-
-@dataclass
-class Box:
-    network: SimNetwork
-    daemon: Daemon
-    services: Services
-    store: Store
-    recorder: Recorder
-
-    def text(self, text: str) -> None:
-        self.network.send_text(CUSTOMER, MODEM_NUMBERS[0], text)
-
-    def phone(self) -> list[str]:
-        return [m.text for m in self.network.inbox(CUSTOMER)]
-
-    async def messages(self) -> list[MessageRecord]:
-        contact = await self.store.run(queries.find_contact, CUSTOMER)
-        if contact is None:
-            return []
-        return await self.store.run(messages_of_contact, contact.id)
-
-    async def inbound(self, n: int) -> list[MessageRecord]:
-        """Wait until the customer's n-th message is committed; the customer's messages."""
-
-        async def found() -> list[MessageRecord] | None:
-            mine = [
-                m for m in await self.messages() if m.direction is Direction.INBOUND
-            ]
-            return mine if len(mine) >= n else None
-
-        result: list[MessageRecord] = await eventually(found, what=f"message {n}")
-        return result
-
-    async def phone_gets(self, n: int) -> list[str]:
-        """Wait until the phone holds n texts; them."""
-        await eventually(lambda: len(self.phone()) >= n, what=f"{n} texts on the phone")
-        return self.phone()
-
-    async def settle(self) -> None:
-        await self.services.inbound.drain()
-
-        async def nothing_queued() -> bool:
-            return all(
-                m.status.value not in ("queued", "sending")
-                for m in await self.messages()
-            )
-
-        await eventually(nothing_queued, what="the queue settled")
-
-    async def agent(self, username: str, *, online: bool = True) -> Actor:
-        """A signed-in agent (a console session is what makes them online)."""
-        user = await self.services.auth.add_user(
-            username,
-            PASSWORD,
-            role="agent",
-            display_name=username.title(),
-            actor="test",
-        )
-        if online:
-            await self.services.auth.login(username, PASSWORD, address="127.0.0.1")
-        return Actor(f"user:{username}", user.id)
-
-
-@asynccontextmanager
-async def box(
-    tmp_path: Path,
-    ini: str = "",
-    *,
-    clock: Callable[[], datetime] = utcnow,
-    monkeypatch: pytest.MonkeyPatch,
-) -> AsyncIterator[Box]:
-    """The daemon over one simulated modem, with `ini` added to its settings."""
-    monkeypatch.setattr(passwords, "TIME_COST", 1)
-    monkeypatch.setattr(passwords, "MEMORY_COST_KIB", 8)
-    monkeypatch.setattr(passwords, "PARALLELISM", 1)
-    text = textwrap.dedent(
-        """
-        [gateway]
-        default_region = GB
-        timezone = Europe/London
-        [web]
-        enabled = no
-        [simulator]
-        enabled = no
-        [outbound]
-        parts_per_minute = 600
-        [modem:usb0]
-        port = socket://127.0.0.1:9
-        """
-    ) + textwrap.dedent(ini)
-    settings = parse_settings(text, base_dir=tmp_path, source="gateway.ini")
-    network = SimNetwork()
-    sim = network.add_modem(MODEM_NUMBERS[0])
-    opener = loopback_opener(sim)
-
-    def opener_for(config: ModemSettings) -> PortOpener:
-        return opener
-
-    timers = asyncio.create_task(network.run())
-    daemon = Daemon(settings, clock=clock, opener_for=opener_for)
-    services = await daemon.start()
-    assert daemon.store is not None
-    recorder = Recorder(services.bus)
-    try:
-        for modem in services.modems:
-            await modem.wait_state(ModemState.READY, WAIT_S)  # type: ignore[attr-defined]
-        yield Box(network, daemon, services, daemon.store, recorder)
-    finally:
-        await recorder.close()
-        await daemon.stop()
-        timers.cancel()
-        await asyncio.gather(timers, return_exceptions=True)
 
 
 async def triage_with_order_flow(services: Services, members: tuple[int, ...]) -> None:
@@ -210,9 +79,9 @@ async def automated(b: Box) -> list[MessageRecord]:
 
 
 async def test_my_delivery_is_late_end_to_end(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    async with box(tmp_path, monkeypatch=monkeypatch) as b:
+    async with box(tmp_path) as b:
         jamie_agent = await b.agent("bob")
         await triage_with_order_flow(b.services, (jamie_agent.user_id or 0,))
 
@@ -267,9 +136,9 @@ async def test_my_delivery_is_late_end_to_end(
 
 
 async def test_stop_in_the_middle_of_a_flow(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    async with box(tmp_path, monkeypatch=monkeypatch) as b:
+    async with box(tmp_path) as b:
         await triage_with_order_flow(b.services, ())
         b.text("My parcel is late")
         assert await b.phone_gets(1) == [ASK_ORDER]
@@ -294,10 +163,10 @@ async def test_stop_in_the_middle_of_a_flow(
 
 
 async def test_an_unmatched_reply_is_asked_again_then_a_human(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     ini = "[automation]\nmax_prompts = 1\n"
-    async with box(tmp_path, ini, monkeypatch=monkeypatch) as b:
+    async with box(tmp_path, ini) as b:
         await triage_with_order_flow(b.services, ())
         b.text("hello")
         menu = "Thanks for your message. Reply 1 for billing, 2 for delivery."
@@ -323,7 +192,7 @@ async def test_an_unmatched_reply_is_asked_again_then_a_human(
 
 
 async def test_after_hours_the_reply_says_when_a_human_answers(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     # Thursday 26 November 2026, 21:00 in London (GMT); the clock runs on from there
     fixed = datetime(2026, 11, 26, 21, 0, tzinfo=UTC)
@@ -333,9 +202,7 @@ async def test_after_hours_the_reply_says_when_a_human_answers(
         return fixed + (utcnow() - started)
 
     async with box(
-        tmp_path, "[automation]\ndefault_queue = support\n", clock=clock,
-        monkeypatch=monkeypatch,
-    ) as b:  # fmt: skip
+        tmp_path, "[automation]\ndefault_queue = support\n", clock=clock) as b:  # fmt: skip
         await b.services.automation.save_queue(
             None,
             name="support",
@@ -364,10 +231,10 @@ async def test_after_hours_the_reply_says_when_a_human_answers(
 
 
 async def test_a_frustration_escalation(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     ini = "[automation]\nack_text = We typically reply within 10 minutes.\n"
-    async with box(tmp_path, ini, monkeypatch=monkeypatch) as b:
+    async with box(tmp_path, ini) as b:
         lead = await b.agent("erin")
         await b.services.automation.save_queue(
             None,
@@ -413,9 +280,9 @@ async def test_a_frustration_escalation(
 
 
 async def test_a_takeover_word_and_help_bring_a_human(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    async with box(tmp_path, monkeypatch=monkeypatch) as b:
+    async with box(tmp_path) as b:
         await triage_with_order_flow(b.services, ())
         # mid-flow, "a real person" stops the questions at once
         b.text("My parcel is late")
@@ -435,7 +302,7 @@ async def test_a_takeover_word_and_help_bring_a_human(
         assert handed.escalated
 
     # HELP: compliance's help text is the one reply, and a human is flagged
-    async with box(tmp_path / "help", monkeypatch=monkeypatch) as b:
+    async with box(tmp_path / "help") as b:
         await triage_with_order_flow(b.services, ())
         b.text("My parcel is late")
         assert await b.phone_gets(1) == [ASK_ORDER]

@@ -13,16 +13,16 @@ import pytest
 from gateway.domain import ConversationStatus
 from gateway.metrics.definitions import MetricKind
 from gateway.storage import metrics_queries, queries
-from tests.integration.test_support_scenarios import (
-    APPOINTMENT,
-    CUSTOMER,
-    NOTICE,
+from tests.gateway.gwhelpers import CUSTOMER
+from tests.integration.daemonbox import (
     api_client,
     box,
+    fast_daemon,  # noqa: F401 (the fixture the tests use)
     post_json,
 )
+from tests.integration.test_support_scenarios import APPOINTMENT, NOTICE
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("fast_daemon")]
 
 CONFIRMED = "Thanks, see you then."
 

@@ -14,19 +14,19 @@ import pytest
 from gateway.domain import Direction
 from gateway.metrics.definitions import MetricKind
 from gateway.storage import metrics_queries
+from tests.integration.daemonbox import box, fast_daemon  # noqa: F401 (fixture)
 from tests.integration.test_automation_scenarios import (
     CONNECTING,
-    box,
     triage_with_order_flow,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("fast_daemon")]
 
 
 async def test_the_first_response_runs_from_the_hand_off(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    async with box(tmp_path, monkeypatch=monkeypatch) as b:
+    async with box(tmp_path) as b:
         bob = await b.agent("bob")
         await triage_with_order_flow(b.services, (bob.user_id or 0,))
         b.text("My delivery is late")
