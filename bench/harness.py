@@ -301,12 +301,14 @@ def write_config(
     outbound: Mapping[str, str] | None = None,
     modem: Mapping[str, str] | None = None,
     log_level: str = "info",
+    automation: bool = False,
 ) -> Path:
     """A gateway.ini with one [modem:mN] per URL (m1, m2, ...) and no web server.
 
-    No automation and no CSAT survey: the harness measures the message paths, and counts
-    every outbound text against the ones it queued itself.
+    No automation and no CSAT survey unless `automation`: the harness measures the
+    message paths, and counts every outbound text against the ones it queued itself.
     """
+    on = "yes" if automation else "no"
     out = {"parts_per_minute": "600", **(outbound or {})}
     text = textwrap.dedent(
         f"""\
@@ -319,9 +321,9 @@ def write_config(
         [simulator]
         enabled = no
         [automation]
-        enabled = no
+        enabled = {on}
         [csat]
-        enabled = no
+        enabled = {on}
         [outbound]
         """
     )

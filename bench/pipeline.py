@@ -3,7 +3,8 @@ and gammu-smsd against the same simulator in the same run.
 
     .venv/bin/python bench/pipeline.py [--modems 1,4,16] [--outbound 2000]
         [--inbound 300] [--inbound-rate 20] [--gammu-messages 40] [--gammu-inbound 12]
-        [--skip-gammu] [--status-reports] [--paced] [--no-strace] [--json PATH]
+        [--skip-gammu] [--status-reports] [--paced] [--no-strace] [--automation]
+        [--json PATH]
 
 For each modem count, a simulator (`python -m modem.sim --tcp ... --modems N`, zero
 latency) and the daemon each run in a process of their own; the daemon is `smsgw run`
@@ -238,6 +239,7 @@ async def run_ours(
             sim.urls,
             data_dir=workdir / "var",
             outbound=outbound,
+            automation=args.automation,
         )
         await _queue(config, texts, figures)
         daemon = GatewayProcess(
@@ -654,6 +656,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--no-strace", action="store_true", help="do not count fsyncs (no strace)"
     )
+    parser.add_argument(
+        "--automation",
+        action="store_true",
+        help="run the support automation and CSAT with their default rules (off: the "
+        "message paths alone)",
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write JSON")
     return parser.parse_args(list(argv))
 
@@ -743,6 +751,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         + ("kept (600 parts/min per modem)" if args.paced else "lifted")
         + ", status reports "
         + ("on" if args.status_reports else "off")
+        + ", automation and CSAT "
+        + ("on (default rules)" if args.automation else "off")
         + "; "
         + f"{GAMMU}: LoopSleep=0, Check*=0, no delivery reports.",
     ]
