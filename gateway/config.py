@@ -14,6 +14,7 @@ import datetime
 import difflib
 import enum
 import ipaddress
+import os
 import re
 import socket
 import textwrap
@@ -529,7 +530,16 @@ SETTINGS: tuple[Setting, ...] = (
         DatabaseUrl(),
         None,
         "Set to a PostgreSQL URL to share one database between several boxes; empty "
-        "keeps the embedded SQLite file.",
+        "keeps the embedded SQLite file. The environment variable SMSGW_DATABASE_URL, "
+        "when set, takes its place (keeps the password out of this file).",
+    ),
+    Setting(
+        "database",
+        "pool_size",
+        Integer(1, 64),
+        4,
+        "PostgreSQL only: connections this node opens, each on a db thread of its own "
+        "(SQLite always has one writer thread).",
     ),
     Setting(
         "database",
@@ -1177,6 +1187,7 @@ class GatewaySettings:
 class DatabaseSettings:
     path: Path  # absolute
     url: str | None
+    pool_size: int
     batch_max_units: int
 
     @property
@@ -1374,6 +1385,26 @@ def load_settings(path: str | Path) -> Settings:
     return parse_settings(text, base_dir=path.resolve().parent, source=str(path))
 
 
+DATABASE_URL_ENV = "SMSGW_DATABASE_URL"
+
+
+def _database_url_from_environment(problems: list[ConfigProblem]) -> str | None:
+    """SMSGW_DATABASE_URL, which takes the place of [database] url when set."""
+    raw = os.environ.get(DATABASE_URL_ENV, "")
+    try:
+        return DatabaseUrl().parse(raw)
+    except ValueError:
+        problems.append(
+            ConfigProblem(
+                "database",
+                "url",
+                f"${DATABASE_URL_ENV}",  # not its value: it may hold a password
+                "postgresql://USER:PASSWORD@HOST:PORT/DBNAME (or unset)",
+            )
+        )
+        return None
+
+
 def parse_settings(text: str, *, base_dir: Path, source: str = "<string>") -> Settings:
     """Validate ini `text`; relative paths are taken from `base_dir`."""
     parser = configparser.ConfigParser(
@@ -1548,7 +1579,13 @@ def _build(
     if not gateway.node_name:
         gateway = dataclasses.replace(gateway, node_name=socket.gethostname())
     db = raw["database"]
-    database = DatabaseSettings(**{**db, "path": (data_dir / db["path"]).resolve()})
+    database = DatabaseSettings(
+        **{
+            **db,
+            "path": (data_dir / db["path"]).resolve(),
+            "url": _database_url_from_environment(problems) or db["url"],
+        }
+    )
     web = WebSettings(**raw["web"])
     auth = AuthSettings(**raw["auth"])
     inbound = InboundSettings(**raw["inbound"])

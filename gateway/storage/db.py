@@ -1,8 +1,15 @@
-"""The store: every database operation runs on one dedicated thread, committed in groups.
+"""The store: every database operation runs on dedicated db threads, committed in groups.
 
 `await store.run(fn, *args, **kwargs)` queues a synchronous unit of work (a function of
 gateway.storage.queries, or a service's own function that calls several of them) and
 returns its result once it is committed. The event loop never touches the disk.
+
+SQLite has one db thread (one writer: no `database is locked`). PostgreSQL has a small
+pool (`[database] pool_size`): each thread holds its own connection and drains the same
+queue. Its transactions are SERIALIZABLE, so units running side by side (on this node's
+threads or on other nodes) behave as if run one at a time, as on SQLite; a unit that
+loses a serialization race is rolled back and run again (`PG_RETRIES`), which is why a
+unit must do database work only.
 
 Group commit: the db thread takes every unit queued while the previous transaction was
 committing and runs them all in ONE transaction (`BEGIN IMMEDIATE` on SQLite), each
@@ -24,11 +31,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import peewee
 
 from gateway.config import Settings
-from gateway.errors import ConfigError, ConfigProblem, StorageError
+from gateway.errors import StorageError
 from gateway.storage import migrations, models
 
 _LOGGER = logging.getLogger(__name__)
@@ -45,6 +53,10 @@ SQLITE_PRAGMAS: tuple[tuple[str, object], ...] = (
     ("foreign_keys", 1),
     ("busy_timeout", BUSY_TIMEOUT_MS),
 )
+# A unit that loses a serialization race on PostgreSQL runs again, up to this many times.
+PG_RETRIES = 20
+# SQLSTATEs that mean "run the whole transaction again": serialization failure, deadlock.
+_RETRY_SQLSTATES = frozenset({"40001", "40P01"})
 
 
 @dataclass(slots=True)
@@ -59,6 +71,7 @@ class StoreStats:
     largest_batch: int = 0
     # batches re-run one transaction per unit after the batch's own failure
     split_batches: int = 0
+    retries: int = 0  # PostgreSQL transactions run again after a serialization failure
 
     def snapshot(self) -> StoreStats:
         return replace(self)
@@ -83,6 +96,12 @@ class _BatchFailed(Exception):
     """The batch's transaction itself failed (BEGIN, COMMIT or a savepoint)."""
 
 
+def _must_retry(exc: BaseException) -> bool:
+    """Whether `exc` is PostgreSQL asking for the transaction to be run again."""
+    errors = (exc, exc.__cause__ or exc.__context__)
+    return any(getattr(e, "sqlstate", None) in _RETRY_SQLSTATES for e in errors)
+
+
 def _settle(future: asyncio.Future[Any], outcome: _Outcome) -> None:
     if future.done():  # the caller was cancelled; the unit ran (and committed) anyway
         return
@@ -93,7 +112,7 @@ def _settle(future: asyncio.Future[Any], outcome: _Outcome) -> None:
 
 
 class Store:
-    """One database, one thread, group commit. Create it with `open_database()`."""
+    """One database, its db threads, group commit. Create it with `open_database()`."""
 
     def __init__(
         self,
@@ -102,17 +121,32 @@ class Store:
         path: str,
         begin_args: Sequence[str] = (),
         max_batch_units: int = 256,
+        connections: Sequence[Any] = (),
     ) -> None:
-        self._db = database
+        """`database` serves the first db thread; each of `connections` one more."""
+        self._databases = [database, *connections]
+        self._db = database  # the first thread's: migrations run there
         self._sqlite = isinstance(database, peewee.SqliteDatabase)
+        if self._sqlite and connections:
+            raise StorageError("SQLite has one writer: a store has one SQLite thread")
+        self.engine = "sqlite" if self._sqlite else "postgresql"
         self.path = path
         self._begin_args = tuple(begin_args)
         self._max_batch = max_batch_units
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
-        # Guards _pending and _draining (the loop thread and the db thread share them).
+        self._threads = len(self._databases)
+        # Each db thread takes one as it starts (first the first: it migrates).
+        self._free = list(reversed(self._databases))
+        self._local = threading.local()
+        self._executor = ThreadPoolExecutor(
+            max_workers=self._threads,
+            thread_name_prefix="db",
+            initializer=self._bind_thread,
+        )
+        # Guards _pending, _draining and _free (the loop thread and db threads share them).
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
         self._pending: collections.deque[_Unit] = collections.deque()
-        self._draining = False
+        self._draining = 0  # db threads draining the queue now
         self._closed = False
         self.stats = StoreStats()
         self.schema_version = 0
@@ -131,22 +165,27 @@ class Store:
         unit = _Unit(fn, args, kwargs, future, loop)
         with self._lock:
             self._pending.append(unit)
-            start = not self._draining
-            self._draining = True
+            # Another drainer only when the ones at work have more queued than they hold.
+            start = self._draining < min(self._threads, len(self._pending))
+            if start:
+                self._draining += 1
         if start:
             self._executor.submit(self._drain)
         return await future
 
     async def close(self) -> None:
-        """Finish the queued units, then close the database and stop the thread."""
+        """Finish the queued units, then close the database and stop the threads."""
         if self._closed:
             return
         self._closed = True
-        # The executor runs jobs in order: this one comes after any drain in progress.
-        await asyncio.get_running_loop().run_in_executor(
-            self._executor, self._close_sync
-        )
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self._wait_idle)
+        await loop.run_in_executor(self._executor, self._close_sync)
         self._executor.shutdown(wait=False)
+
+    def _wait_idle(self) -> None:
+        with self._idle:
+            self._idle.wait_for(lambda: not self._draining and not self._pending)
 
     async def _open(self) -> None:
         await asyncio.get_running_loop().run_in_executor(
@@ -155,10 +194,20 @@ class Store:
 
     # ------------------------------------------------------------ the db thread side
 
+    def _bind_thread(self) -> None:
+        """A db thread starts: it takes a database (connection) of its own for good."""
+        with self._lock:
+            database = self._free.pop()
+        self._local.db = database
+        models.DB.initialize(database)  # for this (a db) thread only
+
+    def _database(self) -> Any:
+        return self._local.db
+
     def _open_sync(self) -> None:
         if self._sqlite:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        models.DB.initialize(self._db)  # for this (the db) thread only
+        self._db = self._database()  # the thread that migrates is the first thread
         self._db.connect()
         if self._sqlite:
             mode = self._db.execute_sql("PRAGMA journal_mode").fetchone()[0]
@@ -179,9 +228,12 @@ class Store:
         )
 
     def _close_sync(self) -> None:
+        # PostgreSQL databases are made thread_safe=False (one connection each, shared
+        # state), so this thread may close the other threads' connections too.
         try:
-            if not self._db.is_closed():
-                self._db.close()
+            for database in self._databases:
+                if not database.is_closed():
+                    database.close()
         finally:
             models.DB.initialize(None)
 
@@ -189,7 +241,8 @@ class Store:
         while True:
             with self._lock:
                 if not self._pending:
-                    self._draining = False
+                    self._draining -= 1
+                    self._idle.notify_all()
                     return
                 size = min(len(self._pending), self._max_batch)
                 batch = [self._pending.popleft() for _ in range(size)]
@@ -198,7 +251,8 @@ class Store:
             # KeyboardInterrupt, SystemExit: answer every caller, then stop.
             except BaseException as exc:
                 with self._lock:
-                    self._draining = False
+                    self._draining -= 1
+                    self._idle.notify_all()
                 self._deliver(batch, [_Outcome(error=exc)] * len(batch))
                 raise
             self._deliver(batch, outcomes)
@@ -221,18 +275,25 @@ class Store:
         return outcomes
 
     def _run_alone(self, unit: _Unit) -> _Outcome:
+        db = self._database()
         self.stats.units += 1
-        self.stats.batches += 1
         self.stats.largest_batch = max(self.stats.largest_batch, 1)
-        try:
-            with self._db.atomic(*self._begin_args):
-                value = unit.fn(*unit.args, **unit.kwargs)
-        except Exception as exc:  # noqa: BLE001 - handed to the caller, who raises it
-            self.stats.failed_units += 1
-            self.stats.rollbacks += 1
-            return _Outcome(error=exc)
-        self.stats.commits += 1
-        return _Outcome(value=value)
+        attempt = 0
+        while True:
+            attempt += 1
+            self.stats.batches += 1
+            try:
+                with db.atomic(*self._begin_args):
+                    value = unit.fn(*unit.args, **unit.kwargs)
+            except Exception as exc:  # noqa: BLE001 - handed to the caller, who raises it
+                self.stats.rollbacks += 1
+                if attempt <= PG_RETRIES and _must_retry(exc):
+                    self.stats.retries += 1
+                    continue
+                self.stats.failed_units += 1
+                return _Outcome(error=exc)
+            self.stats.commits += 1
+            return _Outcome(value=value)
 
     def _run_together(self, batch: list[_Unit]) -> list[_Outcome]:
         self.stats.batches += 1
@@ -240,7 +301,7 @@ class Store:
         outcomes: list[_Outcome] = []
         failed = 0
         try:
-            with self._db.atomic(*self._begin_args):
+            with self._database().atomic(*self._begin_args):
                 for unit in batch:
                     outcomes.append(self._run_in_savepoint(unit))
                     failed += outcomes[-1].error is not None
@@ -253,11 +314,13 @@ class Store:
         return outcomes
 
     def _run_in_savepoint(self, unit: _Unit) -> _Outcome:
-        savepoint = self._db.atomic()  # nested: a SAVEPOINT inside the batch
+        savepoint = self._database().atomic()  # nested: a SAVEPOINT inside the batch
         try:
             with savepoint:
                 value = unit.fn(*unit.args, **unit.kwargs)
         except (peewee.OperationalError, peewee.InterfaceError) as exc:
+            if _must_retry(exc):
+                raise  # the whole transaction lost a race: the batch runs again, apart
             if self._transaction_alive():
                 return _Outcome(error=exc)
             raise  # the engine rolled the whole transaction back under us (disk full, I/O)
@@ -266,7 +329,7 @@ class Store:
         return _Outcome(value=value)
 
     def _transaction_alive(self) -> bool:
-        connection = self._db.connection()
+        connection = self._database().connection()
         return bool(getattr(connection, "in_transaction", True))
 
     def _deliver(self, batch: list[_Unit], outcomes: list[_Outcome]) -> None:
@@ -277,35 +340,56 @@ class Store:
                 _LOGGER.debug("result of %s dropped: its event loop is closed", unit.fn)
 
 
+def _masked(url: str) -> str:
+    """The URL without its password, for logs and errors."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _postgresql(url: str) -> Any:
+    # psycopg 3 (peewee's Psycopg3Adapter), which takes the URL as libpq conninfo: any
+    # libpq parameter (sslmode, options, connect_timeout) may ride in its query string.
+    # thread_safe=False: each db thread has a database object (one connection) of its
+    # own, and close() must reach every one of them from one thread.
+    return peewee.PostgresqlDatabase(
+        url,
+        prefer_psycopg3=True,
+        isolation_level="SERIALIZABLE",
+        thread_safe=False,
+        autoconnect=True,
+    )
+
+
 async def open_database(settings: Settings) -> Store:
     """Open (creating or migrating) the configured database; its Store, ready for `run`."""
     cfg = settings.database
     if cfg.url is not None:
-        raise ConfigError(
-            [
-                ConfigProblem(
-                    "database",
-                    "url",
-                    cfg.url.split("@")[-1],
-                    "empty for now: PostgreSQL support arrives with multi-box mode "
-                    "(issue 8); remove url to use the SQLite file at [database] path",
-                )
-            ],
-            source=settings.source,
+        store = Store(
+            _postgresql(cfg.url),
+            path=_masked(cfg.url),
+            max_batch_units=cfg.batch_max_units,
+            connections=[_postgresql(cfg.url) for _ in range(cfg.pool_size - 1)],
         )
-    database = peewee.SqliteDatabase(
-        str(cfg.path),
-        pragmas=SQLITE_PRAGMAS,
-        timeout=BUSY_TIMEOUT_MS / 1000,
-    )
-    store = Store(
-        database,
-        path=str(cfg.path),
-        begin_args=("IMMEDIATE",),
-        max_batch_units=cfg.batch_max_units,
-    )
+    else:
+        database = peewee.SqliteDatabase(
+            str(cfg.path),
+            pragmas=SQLITE_PRAGMAS,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+        )
+        store = Store(
+            database,
+            path=str(cfg.path),
+            begin_args=("IMMEDIATE",),
+            max_batch_units=cfg.batch_max_units,
+        )
     try:
         await store._open()
+    except peewee.OperationalError as exc:
+        await store.close()
+        raise StorageError(f"cannot open the database {store.path}: {exc}") from exc
     except BaseException:
         await store.close()
         raise

@@ -9,6 +9,15 @@ models (which describe the latest version, not the one the step starts from).
 
 Opening a database whose version is newer than the last step is refused (SchemaTooNew):
 an older smsgw writing to a newer schema could corrupt it.
+
+Two engines, one definition. The tables and their indexes are the peewee models, which
+peewee renders for SQLite or PostgreSQL; the few objects that are not models (search
+indexes, extra and partial indexes) are listed once per engine in `_search_objects` and
+`_EXTRA_INDEXES`. Steps 2 to POSTGRESQL_SINCE are SQLite history: frozen SQL that brings
+older *files* forward byte for byte (tests compare a migrated file with a new one). No
+PostgreSQL database predates PostgreSQL support, so PostgreSQL is created at the latest
+version from the definition; every later step is written once, with the migrator's
+engine-neutral operations (`playhouse.migrate`), and runs on both.
 """
 
 from __future__ import annotations
@@ -20,9 +29,14 @@ from typing import Any
 import peewee
 from playhouse.migrate import SchemaMigrator
 
-from gateway.errors import SchemaTooNew, StorageError
+from gateway.errors import SchemaTooNew
 from gateway.storage.auth_models import AUTH_MODELS
+from gateway.storage.automation_models import AUTOMATION_MODELS
+from gateway.storage.inbox_models import INBOX_MODELS
+from gateway.storage.metrics_models import METRICS_MODELS
 from gateway.storage.models import MODELS
+from gateway.storage.notification_models import NOTIFICATION_MODELS
+from gateway.storage.twilio_models import TWILIO_MODELS
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -437,25 +451,92 @@ STEPS: tuple[Step, ...] = (
 )
 
 
-# The version lives in the SQLite header (PRAGMA user_version), the only SQLite-only
-# statements of the schema code; PostgreSQL (issue 8) will keep it in a table instead.
+# Every table, in creation order: the schema's one definition for both engines.
+ALL_MODELS = (
+    *MODELS,
+    *AUTH_MODELS,
+    *INBOX_MODELS,
+    *TWILIO_MODELS,
+    *NOTIFICATION_MODELS,
+    *AUTOMATION_MODELS,
+    *METRICS_MODELS,
+)
+
+# The last version that only SQLite files can be at: PostgreSQL support arrived with it.
+POSTGRESQL_SINCE = 10
 
 
-def _require_sqlite(db: Any) -> None:
-    if not isinstance(db, peewee.SqliteDatabase):
-        raise StorageError(
-            f"schema versions are not implemented for {type(db).__name__}"
-        )
+def _index_statements(statements: Sequence[str]) -> tuple[str, ...]:
+    return tuple(
+        s for s in statements if s.startswith(("CREATE INDEX", "CREATE UNIQUE"))
+    )
+
+
+# Indexes the models do not declare, written once in SQL both engines read (quoted names,
+# IF NOT EXISTS, partial WHERE): the SQLite steps above run them as they are, and a
+# PostgreSQL database is created with them.
+_EXTRA_INDEXES: tuple[str, ...] = _index_statements(
+    (
+        *_STEP_5_SQL,
+        *_STEP_6_SQL,
+        *_STEP_7_SQL,
+        *_STEP_8_SQL,
+        *_AUTOMATION_SQL,
+        *_METRICS_SQL,
+    )
+)
+
+# The PostgreSQL twin of the SQLite full-text search (FTS5, steps 5 and 6): an expression
+# GIN index over message bodies, which gateway.storage.inbox_queries queries with the
+# same expression (PG_MESSAGE_SEARCH_VECTOR). Contacts are searched by substring as
+# FTS5's trigram index does, without an index: pg_trgm is an extension the database's
+# owner may not have installed.
+PG_SEARCH_CONFIG = "simple"
+PG_MESSAGE_SEARCH_VECTOR = f"to_tsvector('{PG_SEARCH_CONFIG}', \"body\")"
+_PG_SEARCH_SQL = (
+    'CREATE INDEX IF NOT EXISTS "messages_body_search" ON "messages" USING gin '
+    f"({PG_MESSAGE_SEARCH_VECTOR})",
+)
+
+
+def _is_postgresql(db: Any) -> bool:
+    return isinstance(db, peewee.PostgresqlDatabase)
+
+
+def _create_postgresql(db: Any) -> None:
+    """A new PostgreSQL database at the latest version, from the one definition."""
+    db.create_tables(ALL_MODELS)
+    for statement in (*_EXTRA_INDEXES, *_PG_SEARCH_SQL):
+        db.execute_sql(statement)
+
+
+# SQLite keeps the version in its header (PRAGMA user_version); PostgreSQL in a table of
+# one row, read and written under an advisory lock so two nodes never migrate at once.
+_PG_VERSION_TABLE = "smsgw_schema"
+_PG_MIGRATION_LOCK = 0x736D7367  # "smsg": pg_advisory_xact_lock's key for migrations
 
 
 def schema_version(db: Any) -> int:
     """The database's schema version (0 for a new database)."""
-    _require_sqlite(db)
+    if _is_postgresql(db):
+        db.execute_sql(
+            f'CREATE TABLE IF NOT EXISTS "{_PG_VERSION_TABLE}" ('
+            '"one" BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK ("one"), '
+            '"version" INTEGER NOT NULL)'
+        )
+        row = db.execute_sql(f'SELECT "version" FROM "{_PG_VERSION_TABLE}"').fetchone()
+        return 0 if row is None else int(row[0])
     return int(db.execute_sql("PRAGMA user_version").fetchone()[0])
 
 
 def _set_schema_version(db: Any, version: int) -> None:
-    _require_sqlite(db)
+    if _is_postgresql(db):
+        db.execute_sql(
+            f'INSERT INTO "{_PG_VERSION_TABLE}" ("one", "version") VALUES (TRUE, %s) '
+            'ON CONFLICT ("one") DO UPDATE SET "version" = EXCLUDED."version"',
+            (int(version),),
+        )
+        return
     db.execute_sql(f"PRAGMA user_version = {int(version)}")
 
 
@@ -468,6 +549,16 @@ def migrate(
 ) -> tuple[int, int]:
     """Bring the database to the latest version; returns (version before, version after)."""
     steps = STEPS if steps is None else steps
+    if _is_postgresql(db):
+        with db.atomic():
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_MIGRATION_LOCK,))
+            return _migrate(db, path=path, begin_args=(), steps=steps)
+    return _migrate(db, path=path, begin_args=begin_args, steps=steps)
+
+
+def _migrate(
+    db: Any, *, path: str, begin_args: Sequence[str], steps: Sequence[Step]
+) -> tuple[int, int]:
     latest = len(steps)
     found = schema_version(db)
     if found > latest:
@@ -478,7 +569,11 @@ def migrate(
     if found == 0:
         _LOGGER.info("creating database %s at schema version %d", path, latest)
         with db.atomic(*begin_args):
-            steps[0](db, migrator)
+            if _is_postgresql(db):
+                _create_postgresql(db)
+                # later steps, as a new SQLite file gets them from step 1, are the models
+            else:
+                steps[0](db, migrator)
             _set_schema_version(db, latest)
         return found, latest
     for version in range(found + 1, latest + 1):
