@@ -1,9 +1,11 @@
 # The two commands of the README: `make run` starts the gateway, `make test` runs every check.
+# `make test-pg` runs the suite again on a throw-away PostgreSQL (issue 8; joins `test`
+# once it is green there).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check pytest system-deps clean
+.PHONY: run test test-pg check pytest pytest-pg system-deps clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -26,7 +28,12 @@ check: $(STAMP)
 pytest: $(STAMP)
 	$(VENV)/bin/pytest -n 2
 
+pytest-pg: $(STAMP)
+	sh .ci/postgresql-tests $(VENV)/bin/pytest -n 2
+
 test: system-deps check pytest
+
+test-pg: system-deps pytest-pg
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -8,9 +8,9 @@ The list is ordered by last activity (`conversations.updated_at`: any change to 
 conversation, a new message included) newest first, then by id, and paged by keyset
 (`Cursor`): a page never repeats or skips a row because rows were added in front of it.
 
-Portability (PostgreSQL, issue 8): everything here is plain peewee except the section
-"SQLite FTS5", which holds the only SQLite-only SQL (full-text MATCH and json_each); its
-PostgreSQL twin is a tsvector column with a GIN index and the same three functions.
+Portability (PostgreSQL, issue 8): everything here is plain peewee except the sections
+"SQLite FTS5" (full-text MATCH and json_each) and "PostgreSQL search", its twin; the
+public functions of search pick theirs by the engine of the thread's database.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from peewee import JOIN, SQL, Case, EnclosedNodeList, fn
+from peewee import JOIN, SQL, Case, EnclosedNodeList, Expression, NodeList, fn
 
 from gateway.domain import (
     ConsentKind,
@@ -66,7 +66,13 @@ from gateway.inbox.records import (
 )
 from gateway.storage import metrics_queries, queries
 from gateway.storage.inbox_models import ConversationRead
+from gateway.storage.migrations import (
+    PG_MESSAGE_SEARCH_VECTOR,
+    PG_SEARCH_CONFIG,
+    pg_search_fold,
+)
 from gateway.storage.models import (
+    DB,
     ConsentEvent,
     Contact,
     Conversation,
@@ -109,9 +115,7 @@ PROFILE_CONSENT_EVENTS = 20
 # attribute values, kept in sync by triggers on contacts; terms of 3+ characters match
 # anywhere ("0123" finds +447700900123, "ali" finds Natalie). Migration steps 5 and 6.
 #
-# The PostgreSQL twin (issue 8): a tsvector column on messages with a GIN index and
-# prefix queries (to_tsquery('simple', 'word:*')), pg_trgm over contacts; the three
-# strategies of _search_condition stay as they are.
+# The PostgreSQL twin is the section "PostgreSQL search" below.
 
 _WORD_CHARS = re.compile(r"[^\W_]+")
 
@@ -233,6 +237,8 @@ def _message_condition(query: str, *, prefix: bool) -> tuple[Any | None, list[in
 
 def _search_condition(terms: SearchTerms) -> Any | None:
     """A condition on conversations for a search; None when nothing can match."""
+    if DB.postgresql:
+        return _pg_search_condition(terms)
     # Three strategies, chosen per search: few hits (a rare word) - their conversations
     # by id, then sorted; many and dense (a word in more than SEARCH_DENSE_SHARE of the
     # messages) - the list walked in activity order, each conversation's messages checked
@@ -290,6 +296,13 @@ def _one_of(ids: Sequence[int]) -> Any:
     """Conversation.id IN ids; a long list as one JSON parameter (json_each)."""
     if len(ids) <= SEARCH_LISTED_IDS:
         return Conversation.id.in_(list(ids))
+    if DB.postgresql:
+        return Conversation.id.in_(
+            _enclosed(
+                "SELECT value::bigint FROM jsonb_array_elements_text(%s::jsonb)",
+                [json.dumps(list(ids))],
+            )
+        )
     # peewee turns every value of a list into a node of its own, which for thousands of
     # ids costs more than the query
     return Conversation.id.in_(
@@ -300,9 +313,14 @@ def _one_of(ids: Sequence[int]) -> Any:
 def contact_search_condition(terms: SearchTerms) -> Any | None:
     """A condition on contacts for a search (name, number, attributes)."""
     conditions = []
-    contact_query = contact_match(terms)
-    if contact_query is not None:
-        conditions.append(Contact.id.in_(_enclosed(_CONTACT_HITS, [contact_query])))
+    if DB.postgresql:
+        matching = _pg_contact_condition(terms)
+        if matching is not None:
+            conditions.append(matching)
+    else:
+        contact_query = contact_match(terms)
+        if contact_query is not None:
+            conditions.append(Contact.id.in_(_enclosed(_CONTACT_HITS, [contact_query])))
     if terms.number is not None:
         conditions.append(Contact.number == terms.number)
     if not conditions:
@@ -315,6 +333,12 @@ def contact_search_condition(terms: SearchTerms) -> Any | None:
 
 def attribute_keys() -> list[str]:
     """Every attribute key any contact has, sorted (the CSV export's columns)."""
+    if DB.postgresql:
+        cursor = queries_db().execute_sql(
+            "SELECT DISTINCT j.key FROM contacts AS c, "
+            f"jsonb_each({_PG_ATTRIBUTES.format(row='c')}) AS j ORDER BY j.key"
+        )
+        return [str(key) for (key,) in cursor.fetchall()]
     cursor = queries_db().execute_sql(
         "SELECT DISTINCT j.key FROM contacts AS c, json_each(c.attributes) AS j "
         "WHERE json_valid(c.attributes) ORDER BY j.key"
@@ -337,6 +361,9 @@ def contact_attribute_text_sql(row: str) -> str:
 def rebuild_search_index() -> None:
     """Rebuild both full-text indexes from their tables (after a bulk load, or repair)."""
     db = queries_db()
+    if DB.postgresql:  # an expression index is never behind its table; repair only
+        db.execute_sql('REINDEX INDEX "messages_body_search"')
+        return
     db.execute_sql("INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')")
     db.execute_sql("DELETE FROM contacts_fts")
     db.execute_sql(
@@ -349,6 +376,108 @@ def rebuild_search_index() -> None:
 def queries_db() -> Any:
     """The database the models are bound to on this (the db) thread."""
     return Conversation._meta.database
+
+
+# ------------------------------------------------------------------ PostgreSQL search
+#
+# Messages: the GIN expression index of migrations.PG_MESSAGE_SEARCH_VECTOR, asked with
+# the same expression; every term is a word, the last word of each term a prefix (from
+# SEARCH_PREFIX_MIN_CHARS characters), as on SQLite. A known difference: only Latin
+# letters lose their accents (see migrations.pg_search_fold). Contacts: every term of 3+
+# characters anywhere in the name, number or an attribute value, case-insensitive, like
+# FTS5's trigram index (a scan: contacts are few next to messages).
+
+_PG_ATTRIBUTES = (
+    "(CASE WHEN jsonb_typeof({row}.attributes::jsonb) = 'object' "
+    "THEN {row}.attributes::jsonb ELSE '{{}}'::jsonb END)"
+)
+
+
+def _pg_attribute_text() -> Any:
+    """The attribute text contacts are searched in: values, and the key of a true flag."""
+    as_jsonb = NodeList((Contact.attributes, SQL("::jsonb")), glue="")
+    an_object = NodeList(
+        (
+            SQL("(CASE WHEN jsonb_typeof("),
+            as_jsonb,
+            SQL(") = 'object' THEN "),
+            as_jsonb,
+            SQL(" ELSE '{}'::jsonb END)"),
+        ),
+        glue="",
+    )
+    return NodeList(
+        (
+            SQL(
+                "(SELECT coalesce(string_agg(CASE WHEN j.value = 'true'::jsonb "
+                "THEN j.key ELSE j.value #>> '{}' END, ' '), '') FROM jsonb_each("
+            ),
+            an_object,
+            SQL(
+                ") AS j WHERE jsonb_typeof(j.value) IN ('string', 'number') "
+                "OR j.value = 'true'::jsonb)"
+            ),
+        ),
+        glue="",
+    )
+
+
+def _pg_tsquery(words: Sequence[str]) -> str | None:
+    """A to_tsquery text: every word's tokens in sequence, the last one as a prefix."""
+    terms: list[str] = []
+    for word in words:
+        tokens = _WORD_CHARS.findall(pg_search_fold(unicodedata.normalize("NFC", word)))
+        if not tokens:
+            continue
+        lexemes = [f"'{token}'" for token in tokens]  # word characters only: no quoting
+        if len(tokens[-1]) >= SEARCH_PREFIX_MIN_CHARS:
+            lexemes[-1] += ":*"
+        terms.append("(" + " <-> ".join(lexemes) + ")")
+    return " & ".join(terms) if terms else None
+
+
+def _pg_like(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _pg_contact_condition(terms: SearchTerms) -> Any | None:
+    """Contacts holding every term of 3+ characters (name, number or attributes)."""
+    words = [w for w in terms.words if len(w) >= 3]
+    if not words:
+        return None
+    attribute_text = _pg_attribute_text()
+    conditions = [
+        (Contact.name**pattern)
+        | (Contact.number**pattern)
+        | Expression(attribute_text, "ILIKE", pattern)
+        for pattern in (_pg_like(w) for w in words)
+    ]
+    return functools.reduce(operator.and_, conditions)
+
+
+def _pg_search_condition(terms: SearchTerms) -> Any | None:
+    """The PostgreSQL twin of _search_condition: one query, the planner picks the path."""
+    conditions: list[Any] = []
+    query = _pg_tsquery(terms.words)
+    if query is not None:
+        hits = Message.select(Message.conversation).where(
+            SQL(
+                f"{PG_MESSAGE_SEARCH_VECTOR} @@ to_tsquery('{PG_SEARCH_CONFIG}', %s)",
+                [query],
+            )
+        )
+        conditions.append(Conversation.id.in_(hits))
+    contacts = _pg_contact_condition(terms)
+    if contacts is not None:
+        conditions.append(
+            Conversation.contact.in_(Contact.select(Contact.id).where(contacts))
+        )
+    if terms.number is not None:
+        conditions.append(Conversation.number == terms.number)
+    if not conditions:
+        return None
+    return functools.reduce(operator.or_, conditions)
 
 
 # ------------------------------------------------------------------ conversions

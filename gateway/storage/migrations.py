@@ -23,6 +23,7 @@ engine-neutral operations (`playhouse.migrate`), and runs on both.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -486,17 +487,49 @@ _EXTRA_INDEXES: tuple[str, ...] = _index_statements(
     )
 )
 
+
 # The PostgreSQL twin of the SQLite full-text search (FTS5, steps 5 and 6): an expression
-# GIN index over message bodies, which gateway.storage.inbox_queries queries with the
-# same expression (PG_MESSAGE_SEARCH_VECTOR). Contacts are searched by substring as
-# FTS5's trigram index does, without an index: pg_trgm is an extension the database's
-# owner may not have installed.
+# GIN index over message bodies, which gateway.storage.inbox_queries asks with the same
+# expression (PG_MESSAGE_SEARCH_VECTOR) and words folded the same way (pg_search_fold).
+# Like FTS5's unicode61 tokenizer with remove_diacritics, the text is lower-cased, Latin
+# letters lose their accents and ASCII punctuation separates words (PostgreSQL's own
+# parser would keep "A-1042" as the word "a" and the number "-1042"), all with built-in
+# immutable functions: unaccent is an extension the database's owner may not have. Contacts
+# are searched by substring as FTS5's trigram index does, without an index (pg_trgm is an
+# extension too; contacts are few next to messages).
+def _accent_folds() -> tuple[str, str]:
+    accented, plain = [], []
+    for code in range(0xC0, 0x250):
+        char = chr(code)
+        base = "".join(
+            c
+            for c in unicodedata.normalize("NFKD", char)
+            if not unicodedata.combining(c)
+        )
+        if len(base) == 1 and base.isascii() and base.isalpha():
+            accented.append(char)
+            plain.append(base.lower())
+    return "".join(accented), "".join(plain)
+
+
+PG_ACCENTED, PG_UNACCENTED = _accent_folds()
 PG_SEARCH_CONFIG = "simple"
-PG_MESSAGE_SEARCH_VECTOR = f"to_tsvector('{PG_SEARCH_CONFIG}', \"body\")"
+# ASCII punctuation: !"#$%&'()*+,-./ :;<=>?@ [\]^_` {|}~ (a regular expression class)
+_PG_PUNCTUATION = "[!-/:-@[-`{-~]+"
+PG_MESSAGE_SEARCH_VECTOR = (
+    f"to_tsvector('{PG_SEARCH_CONFIG}', regexp_replace(translate(lower(\"body\"), "
+    f"'{PG_ACCENTED}', '{PG_UNACCENTED}'), '{_PG_PUNCTUATION}', ' ', 'g'))"
+)
 _PG_SEARCH_SQL = (
     'CREATE INDEX IF NOT EXISTS "messages_body_search" ON "messages" USING gin '
     f"({PG_MESSAGE_SEARCH_VECTOR})",
 )
+_PG_FOLD = str.maketrans(PG_ACCENTED, PG_UNACCENTED)
+
+
+def pg_search_fold(text: str) -> str:
+    """`text` as PG_MESSAGE_SEARCH_VECTOR folds a body, before PostgreSQL splits words."""
+    return text.lower().translate(_PG_FOLD)
 
 
 def _is_postgresql(db: Any) -> bool:

@@ -72,6 +72,11 @@ class ThreadBoundDatabase(peewee.DatabaseProxy):
     def __setattr__(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
 
+    @property
+    def postgresql(self) -> bool:
+        """Whether this thread's database is PostgreSQL (else SQLite)."""
+        return isinstance(self.obj, peewee.PostgresqlDatabase)
+
     def __getattr__(self, name: str) -> Any:
         db = self.obj
         if db is None:
