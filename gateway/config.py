@@ -537,9 +537,12 @@ SETTINGS: tuple[Setting, ...] = (
         "database",
         "pool_size",
         Integer(1, 64),
-        4,
+        1,
         "PostgreSQL only: connections this node opens, each on a db thread of its own "
-        "(SQLite always has one writer thread).",
+        "(SQLite always has one writer thread). Above 1, units of work run side by side "
+        "and commit out of the order they were asked in, which the inbound and outbound "
+        "paths still rely on (a status report right after its part's acceptance): keep 1 "
+        "for now.",
     ),
     Setting(
         "database",

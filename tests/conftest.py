@@ -7,9 +7,11 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+
+from tests import pgtest
+from tests.pgtest import TEST_DATABASE_URL_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTDATA = ROOT / "tests" / "data"  # a copy of ../shared/testdata (see its README)
@@ -44,19 +46,16 @@ def testdata() -> Path:
 # others. Each test's database is a file copy of a template migrated once per pytest
 # worker (tens of milliseconds, where creating the schema takes half a second).
 # Without the variable nothing changes: SQLite files in tmp_path.
-TEST_DATABASE_URL_ENV = "SMSGW_TEST_DATABASE_URL"
 
 
-def _database_url(url: str, database: str) -> str:
-    """`url` pointing at another database of the same server."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if os.environ.get(TEST_DATABASE_URL_ENV) and item.get_closest_marker("sqlite_only"):
+        pytest.skip("checks the SQLite file itself; this run is on PostgreSQL")
 
 
 @pytest.fixture(scope="session")
-def _postgresql_server() -> Iterator[tuple[Any, str, str] | None]:
-    """(an autocommit connection, the base URL, a migrated template) or None."""
+def _postgresql_server() -> Iterator[pgtest.Server | None]:
+    """The server and a migrated template, or None (not a PostgreSQL run)."""
     base = os.environ.get(TEST_DATABASE_URL_ENV)
     if not base:
         yield None
@@ -74,11 +73,9 @@ def _postgresql_server() -> Iterator[tuple[Any, str, str] | None]:
     conn.execute(f'CREATE DATABASE "{template}"')
     try:
         settings = parse_settings("[gateway]\ndefault_region = GB\n", base_dir=ROOT)
+        url = pgtest.database_url(base, template)
         settings = dataclasses.replace(
-            settings,
-            database=dataclasses.replace(
-                settings.database, url=_database_url(base, template)
-            ),
+            settings, database=dataclasses.replace(settings.database, url=url)
         )
 
         async def migrate() -> None:
@@ -86,29 +83,26 @@ def _postgresql_server() -> Iterator[tuple[Any, str, str] | None]:
             await store.close()
 
         asyncio.run(migrate())
-        yield conn, base, template
+        server = pgtest.Server(conn, base, template)
+        pgtest.SERVER.append(server)
+        yield server
     finally:
+        pgtest.SERVER.clear()
         conn.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
         conn.close()
 
 
 @pytest.fixture(autouse=True)
 def _postgresql_database(
-    _postgresql_server: tuple[Any, str, str] | None, monkeypatch: pytest.MonkeyPatch
+    _postgresql_server: pgtest.Server | None, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:
     if _postgresql_server is None:
         yield
         return
-    import uuid
-
-    conn, base, template = _postgresql_server
-    database = f"smsgw_test_{uuid.uuid4().hex[:16]}"
-    conn.execute(
-        f'CREATE DATABASE "{database}" TEMPLATE "{template}" STRATEGY FILE_COPY'
-    )
-    monkeypatch.setenv("SMSGW_DATABASE_URL", _database_url(base, database))
+    name = pgtest.create_database(_postgresql_server)
+    url = pgtest.database_url(_postgresql_server.base, name)
+    monkeypatch.setenv(pgtest.DATABASE_URL_ENV, url)
     try:
         yield
     finally:
-        # FORCE: a daemon the test killed may not have closed its connections yet.
-        conn.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
+        pgtest.drop_database(_postgresql_server, name)

@@ -292,7 +292,14 @@ def set_settings(
             continue
         AutomationSettingRow.insert(
             key=key, value=value, updated_at=now, updated_by=actor
-        ).on_conflict_replace().execute()
+        ).on_conflict(
+            conflict_target=[AutomationSettingRow.key],
+            preserve=[
+                AutomationSettingRow.value,
+                AutomationSettingRow.updated_at,
+                AutomationSettingRow.updated_by,
+            ],
+        ).execute()
         changed.append(key)
     return changed
 
@@ -508,9 +515,10 @@ def set_away(user_id: int, away: bool, *, now: datetime) -> bool:
         return False
     if row is None and not away:
         return False
-    AgentStatusRow.insert(
-        user=user_id, away=away, updated_at=now
-    ).on_conflict_replace().execute()
+    AgentStatusRow.insert(user=user_id, away=away, updated_at=now).on_conflict(
+        conflict_target=[AgentStatusRow.user],
+        preserve=[AgentStatusRow.away, AgentStatusRow.updated_at],
+    ).execute()
     return True
 
 

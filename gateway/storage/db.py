@@ -4,12 +4,14 @@
 gateway.storage.queries, or a service's own function that calls several of them) and
 returns its result once it is committed. The event loop never touches the disk.
 
-SQLite has one db thread (one writer: no `database is locked`). PostgreSQL has a small
+SQLite has one db thread (one writer: no `database is locked`). PostgreSQL may have a
 pool (`[database] pool_size`): each thread holds its own connection and drains the same
 queue. Its transactions are SERIALIZABLE, so units running side by side (on this node's
 threads or on other nodes) behave as if run one at a time, as on SQLite; a unit that
 loses a serialization race is rolled back and run again (`PG_RETRIES`), which is why a
-unit must do database work only.
+unit must do database work only. One thread keeps what the single SQLite thread gives:
+units commit in the order they were asked for. Several do not (serializable means *some*
+serial order), and the modem paths rely on that order today, so the pool defaults to one.
 
 Group commit: the db thread takes every unit queued while the previous transaction was
 committing and runs them all in ONE transaction (`BEGIN IMMEDIATE` on SQLite), each
@@ -34,6 +36,7 @@ from typing import Any, ParamSpec, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import peewee
+from psycopg.pq import TransactionStatus
 
 from gateway.config import Settings
 from gateway.errors import StorageError
@@ -61,7 +64,7 @@ _RETRY_SQLSTATES = frozenset({"40001", "40P01"})
 
 @dataclass(slots=True)
 class StoreStats:
-    """Counters for tests and benchmarks; written by the db thread only."""
+    """Counters for tests and benchmarks; written by the db threads (exact with one)."""
 
     units: int = 0  # units of work run
     failed_units: int = 0  # units that raised (rolled back, the exception handed back)
@@ -285,6 +288,7 @@ class Store:
             try:
                 with db.atomic(*self._begin_args):
                     value = unit.fn(*unit.args, **unit.kwargs)
+                    self._require_transaction(unit)
             except Exception as exc:  # noqa: BLE001 - handed to the caller, who raises it
                 self.stats.rollbacks += 1
                 if attempt <= PG_RETRIES and _must_retry(exc):
@@ -318,19 +322,32 @@ class Store:
         try:
             with savepoint:
                 value = unit.fn(*unit.args, **unit.kwargs)
-        except (peewee.OperationalError, peewee.InterfaceError) as exc:
+        except (peewee.DatabaseError, peewee.InterfaceError) as exc:
             if _must_retry(exc):
                 raise  # the whole transaction lost a race: the batch runs again, apart
             if self._transaction_alive():
                 return _Outcome(error=exc)
-            raise  # the engine rolled the whole transaction back under us (disk full, I/O)
+            # The engine rolled the whole transaction back under us (disk full, I/O, a
+            # ROLLBACK): the units before this one are undone too.
+            raise
         except Exception as exc:  # noqa: BLE001 - handed to the caller, who raises it
             return _Outcome(error=exc)
         return _Outcome(value=value)
 
+    def _require_transaction(self, unit: _Unit) -> None:
+        # A unit that ended its own transaction: PostgreSQL would take the COMMIT after it
+        # as a no-op, and the unit's writes would not be the unit of work they claim to be.
+        if not self._transaction_alive():
+            raise StorageError(
+                f"{unit.fn!r} ended its own transaction (COMMIT or ROLLBACK)"
+            )
+
     def _transaction_alive(self) -> bool:
         connection = self._database().connection()
-        return bool(getattr(connection, "in_transaction", True))
+        if self._sqlite:
+            return bool(connection.in_transaction)
+        # psycopg: IDLE is outside any transaction (its statements would autocommit)
+        return bool(connection.info.transaction_status != TransactionStatus.IDLE)
 
     def _deliver(self, batch: list[_Unit], outcomes: list[_Outcome]) -> None:
         for unit, outcome in zip(batch, outcomes, strict=True):

@@ -40,7 +40,15 @@ def hold(
         zones=list(zones) if subject else [],
         quiet_start=clock_text(quiet.start) if subject and quiet else None,
         quiet_end=clock_text(quiet.end) if subject and quiet else None,
-    ).on_conflict_replace().execute()
+    ).on_conflict(
+        conflict_target=[OutboundHold.message],
+        preserve=[
+            OutboundHold.not_before,
+            OutboundHold.zones,
+            OutboundHold.quiet_start,
+            OutboundHold.quiet_end,
+        ],
+    ).execute()
     _push_parts(message_id, not_before, now)
 
 

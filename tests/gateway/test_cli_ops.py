@@ -153,6 +153,7 @@ def keep_logging() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("keep_logging")
+@pytest.mark.sqlite_only
 def test_run_with_an_unwritable_data_dir_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -30,6 +30,34 @@ def problems_of(text: str) -> list[ConfigProblem]:
     return list(info.value.problems)
 
 
+@pytest.fixture(autouse=True)
+def _no_database_url_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # These tests are about the file; a PostgreSQL run of the suite sets the variable.
+    monkeypatch.delenv("SMSGW_DATABASE_URL", raising=False)
+
+
+def test_the_environment_takes_the_place_of_the_database_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = "postgresql://gw:secret@db.example.com:5432/smsgw"
+    monkeypatch.setenv("SMSGW_DATABASE_URL", url)
+    settings = parse_settings(MINIMAL, base_dir=Path("/srv/smsgw"))
+    assert settings.database.url == url
+    assert settings.database.engine == "postgresql"
+
+
+def test_a_bad_database_url_in_the_environment_is_named_not_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SMSGW_DATABASE_URL", "mysql://gw:secret@db/smsgw")
+    with pytest.raises(ConfigError) as info:
+        parse_settings(MINIMAL, base_dir=Path("/srv/smsgw"))
+    (problem,) = info.value.problems
+    assert (problem.section, problem.key) == ("database", "url")
+    assert problem.value == "$SMSGW_DATABASE_URL"
+    assert "secret" not in str(info.value)
+
+
 def test_minimal_file_gets_every_default() -> None:
     settings = parse_settings(MINIMAL, base_dir=Path("/srv/smsgw"))
     assert settings.gateway.default_region == "GB"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from gateway.config import Settings
 from gateway.storage import migrations
 from gateway.storage.db import open_database
@@ -17,6 +19,7 @@ def _schema(path: str) -> set[tuple[str, str]]:
     return {(name, sql) for name, sql in rows}
 
 
+@pytest.mark.sqlite_only
 async def test_version_2_files_get_the_sign_in_tables_as_new_files_have_them(
     settings: Settings,
 ) -> None:

@@ -39,6 +39,7 @@ from tests.gateway.gwhelpers import (
     messages_of_contact,
     settings_for,
 )
+from tests.pgtest import fresh_database
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 AGENT_REPLIES = "<an agent replies>"
@@ -178,7 +179,7 @@ def _opted_out_at(consent: list[tuple[datetime, bool]], at: datetime) -> bool:
 def test_the_box_never_loops_and_never_texts_an_opted_out_number(
     said: list[tuple[str, int]], max_prompts: int, max_questions: int
 ) -> None:
-    with tempfile.TemporaryDirectory() as root:
+    with tempfile.TemporaryDirectory() as root, fresh_database():
         messages, consent, _ = asyncio.run(
             _play(Path(root), said, max_prompts, max_questions)
         )

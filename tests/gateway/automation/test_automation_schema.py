@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import peewee
+import pytest
 
 from gateway.storage import migrations, models
 from gateway.storage.automation_models import AUTOMATION_MODELS
@@ -47,6 +48,7 @@ def test_the_steps_sql_is_what_peewee_writes_for_the_models(tmp_path: Path) -> N
     assert from_sql == normalise
 
 
+@pytest.mark.sqlite_only
 async def test_a_file_from_before_the_step_is_migrated_to_a_new_files_schema(
     tmp_path: Path,
 ) -> None:

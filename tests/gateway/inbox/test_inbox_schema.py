@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from inboxhelpers import Clock
 
 from gateway.config import Settings
@@ -14,6 +15,8 @@ from gateway.inbox.service import InboxService
 from gateway.outbox.service import OutboundService
 from gateway.storage import migrations
 from gateway.storage.db import open_database
+
+pytestmark = pytest.mark.sqlite_only  # the SQLite file itself: header, schema text
 
 # what steps 5 and 6 add, dropped to make a version 4 file
 _INBOX_OBJECTS = (

@@ -16,6 +16,8 @@ from gateway.errors import SchemaTooNew
 from gateway.storage import migrations, models, queries
 from gateway.storage.db import open_database
 
+pytestmark = pytest.mark.sqlite_only  # the SQLite file itself: header, schema text
+
 
 def _tables(path: str) -> set[str]:
     with sqlite3.connect(path) as raw:

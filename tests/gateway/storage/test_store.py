@@ -23,6 +23,7 @@ def _pragma(name: str) -> Any:
     return models.DB.execute_sql(f"PRAGMA {name}").fetchone()[0]
 
 
+@pytest.mark.sqlite_only
 async def test_pragmas_are_set(store: Store) -> None:
     assert await store.run(_pragma, "journal_mode") == "wal"
     assert await store.run(_pragma, "synchronous") == 2  # FULL
@@ -218,6 +219,7 @@ async def test_close_finishes_queued_units_first(settings: Settings) -> None:
     assert len(await asyncio.gather(*runs)) == 30
 
 
+@pytest.mark.sqlite_only
 async def test_committed_data_survives_reopening(settings: Settings) -> None:
     store = await open_database(settings)
     await store.run(queries.upsert_contact, "+447700900123", NumberKind.E164, now=T0)
@@ -269,6 +271,7 @@ async def test_an_unreachable_postgresql_is_a_storage_error_without_the_password
     assert "s3cret" not in str(info.value)
 
 
+@pytest.mark.sqlite_only
 async def test_two_stores_in_one_process_keep_to_their_own_files(
     settings: Settings, tmp_path: Path
 ) -> None:

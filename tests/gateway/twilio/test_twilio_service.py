@@ -466,6 +466,7 @@ async def _dead(store: Store, endpoint_id: int) -> int:
 # ---------------------------------------------------------------- schema
 
 
+@pytest.mark.sqlite_only
 async def test_a_version_6_file_gets_the_twilio_tables_as_new_files_have_them(
     tmp_path: Path,
 ) -> None:

@@ -181,6 +181,7 @@ _V3_WEBHOOK_SQL = (
 )
 
 
+@pytest.mark.sqlite_only
 async def test_version_3_files_get_the_webhook_tables_as_new_files_have_them(
     settings: Settings, tmp_path: Any
 ) -> None:

@@ -1,0 +1,65 @@
+"""PostgreSQL runs of the suite (SMSGW_TEST_DATABASE_URL): the server tests/conftest.py
+found, and a fresh database for a block of a test that needs several in turn."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+TEST_DATABASE_URL_ENV = "SMSGW_TEST_DATABASE_URL"
+DATABASE_URL_ENV = "SMSGW_DATABASE_URL"  # gateway.config.DATABASE_URL_ENV
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    conn: Any  # an autocommit psycopg connection to the base database
+    base: str  # SMSGW_TEST_DATABASE_URL
+    template: str  # a database migrated to the latest schema, copied for each test
+
+
+SERVER: list[Server] = []  # set for the session by tests/conftest.py (PostgreSQL runs)
+
+
+def database_url(url: str, database: str) -> str:
+    """`url` pointing at another database of the same server."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
+
+
+def create_database(server: Server) -> str:
+    """A new database, a file copy of the template; its name."""
+    name = f"smsgw_test_{uuid.uuid4().hex[:16]}"
+    server.conn.execute(
+        f'CREATE DATABASE "{name}" TEMPLATE "{server.template}" STRATEGY FILE_COPY'
+    )
+    return name
+
+
+def drop_database(server: Server, name: str) -> None:
+    # FORCE: a daemon the test killed may not have closed its connections yet.
+    server.conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def fresh_database() -> Iterator[None]:
+    """A database of its own for the block on PostgreSQL runs, as a new data_dir is on
+    SQLite (where this does nothing)."""
+    if not SERVER:
+        yield
+        return
+    server = SERVER[0]
+    name = create_database(server)
+    before = os.environ.get(DATABASE_URL_ENV)
+    os.environ[DATABASE_URL_ENV] = database_url(server.base, name)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(DATABASE_URL_ENV, None)
+        else:
+            os.environ[DATABASE_URL_ENV] = before
+        drop_database(server, name)
