@@ -48,6 +48,7 @@ from gateway.metrics.prometheus import OpsMetrics
 from gateway.metrics.queue_hours import QueueHours
 from gateway.metrics.service import MetricsService
 from gateway.modems import ModemFleet
+from gateway.nodes import NodeHeartbeat
 from gateway.notifications.service import HOOK_NAME as NOTIFICATION_HOOK
 from gateway.notifications.service import NotificationService
 from gateway.outbox.dispatcher import Dispatcher
@@ -128,6 +129,9 @@ class Daemon:
         store = await open_database(settings)
         self.store = store
         self._stack.push_async_callback(store.close)
+        heartbeat = NodeHeartbeat(store, settings.gateway.node_name, clock=clock)
+        await heartbeat.start()
+        self._stack.push_async_callback(heartbeat.stop)
 
         bus = EventBus()
         outbound = OutboundService(store, bus, settings=settings, clock=clock)

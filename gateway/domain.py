@@ -131,6 +131,16 @@ class WebhookStatus(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class NodeRecord:
+    """A box running the gateway on this database, and when it last said it was alive."""
+
+    name: str
+    pid: int
+    started_at: datetime
+    heartbeat_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ContactRecord:
     id: int
     number: str

@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from gateway.config import Settings, load_settings
-from gateway.domain import MessageCounts, MessageOrigin, MessageRecord, ModemRecord
+from gateway.domain import (
+    MessageCounts,
+    MessageOrigin,
+    MessageRecord,
+    ModemRecord,
+    NodeRecord,
+)
 from gateway.errors import ConfigError, GatewayError, InvalidInput
 from gateway.events import EventBus
 from gateway.outbox.service import OutboundService
@@ -109,6 +115,7 @@ def send_main(
 
 @dataclass(frozen=True, slots=True)
 class Status:
+    nodes: list[NodeRecord]
     modems: list[ModemRecord]
     queued_parts: dict[str | None, int]
     messages: MessageCounts
@@ -118,6 +125,7 @@ class Status:
 
 def _status_unit() -> Status:
     return Status(
+        nodes=queries.list_nodes(),
         modems=queries.list_modems(),
         queued_parts=queries.outbound_queue_depths(),
         messages=queries.message_counts(),
@@ -137,9 +145,19 @@ async def _status(settings: Settings) -> Status:
 def status_json(status: Status) -> dict[str, Any]:
     """The status as a JSON value (`smsgw status --json`)."""
     return {
+        "nodes": [
+            {
+                "name": n.name,
+                "pid": n.pid,
+                "started_at": n.started_at.isoformat(),
+                "heartbeat_at": n.heartbeat_at.isoformat(),
+            }
+            for n in status.nodes
+        ],
         "modems": [
             {
                 "name": m.name,
+                "node": m.node,
                 "state": m.state,
                 "signal_dbm": m.signal_dbm,
                 "operator": m.operator,
@@ -164,7 +182,15 @@ def status_json(status: Status) -> dict[str, Any]:
 
 def status_text(status: Status) -> str:
     """The status for people."""
-    lines = ["modems:"]
+    lines = []
+    if len(status.nodes) > 1:  # several boxes share the database
+        lines.append("nodes:")
+        lines += [
+            f"  {n.name}: last heartbeat {n.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC "
+            f"(pid {n.pid}, up since {n.started_at:%Y-%m-%d %H:%M:%S})"
+            for n in status.nodes
+        ]
+    lines.append("modems:")
     if not status.modems:
         lines.append("  (none recorded yet: is the daemon running?)")
     for m in status.modems:

@@ -30,11 +30,12 @@ def database_url(url: str, database: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
 
 
-def create_database(server: Server) -> str:
-    """A new database, a file copy of the template; its name."""
+def create_database(server: Server, *, empty: bool = False) -> str:
+    """A new database, a file copy of the template (or `empty`: no schema); its name."""
     name = f"smsgw_test_{uuid.uuid4().hex[:16]}"
+    template = "template0" if empty else server.template
     server.conn.execute(
-        f'CREATE DATABASE "{name}" TEMPLATE "{server.template}" STRATEGY FILE_COPY'
+        f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY'
     )
     return name
 
@@ -45,14 +46,14 @@ def drop_database(server: Server, name: str) -> None:
 
 
 @contextlib.contextmanager
-def fresh_database() -> Iterator[None]:
+def fresh_database(*, empty: bool = False) -> Iterator[None]:
     """A database of its own for the block on PostgreSQL runs, as a new data_dir is on
-    SQLite (where this does nothing)."""
+    SQLite (where this does nothing); `empty`: not even the schema."""
     if not SERVER:
         yield
         return
     server = SERVER[0]
-    name = create_database(server)
+    name = create_database(server, empty=empty)
     before = os.environ.get(DATABASE_URL_ENV)
     os.environ[DATABASE_URL_ENV] = database_url(server.base, name)
     try:

@@ -35,7 +35,7 @@ from gateway.storage.auth_models import AUTH_MODELS
 from gateway.storage.automation_models import AUTOMATION_MODELS
 from gateway.storage.inbox_models import INBOX_MODELS
 from gateway.storage.metrics_models import METRICS_MODELS
-from gateway.storage.models import MODELS
+from gateway.storage.models import MODELS, Node
 from gateway.storage.notification_models import NOTIFICATION_MODELS
 from gateway.storage.twilio_models import TWILIO_MODELS
 
@@ -438,6 +438,15 @@ def _step_support_metrics(db: Any, migrator: Any) -> None:
     _create_metrics_tables(db)
 
 
+def _step_11_nodes(db: Any, migrator: Any) -> None:
+    """The boxes sharing the database and their heartbeats (issue 8).
+
+    The first step written for both engines: a table from its model, which peewee renders
+    for each (IF NOT EXISTS: step 1 creates it in a new SQLite file too).
+    """
+    db.create_tables((Node,))
+
+
 STEPS: tuple[Step, ...] = (
     _step_1_create_tables,
     _step_2_undecodable_pdus,
@@ -449,6 +458,7 @@ STEPS: tuple[Step, ...] = (
     _step_8_notifications,
     _step_9_automation,
     _step_support_metrics,
+    _step_11_nodes,
 )
 
 

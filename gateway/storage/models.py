@@ -598,6 +598,18 @@ class WebhookAttempt(BaseModel):
         indexes = ((("delivery", "id"), False),)
 
 
+class Node(BaseModel):
+    """A box running the gateway on this database (gateway.node_name), and its heartbeat."""
+
+    name = peewee.TextField(primary_key=True)
+    pid = peewee.IntegerField()
+    started_at = UtcDateTimeField()
+    heartbeat_at = UtcDateTimeField()
+
+    class Meta:
+        table_name = "nodes"
+
+
 # Every table, in dependency order (creation order; drop in reverse).
 MODELS: tuple[type[BaseModel], ...] = (
     Counter,
@@ -619,4 +631,5 @@ MODELS: tuple[type[BaseModel], ...] = (
     WebhookDelivery,
     WebhookAttempt,
     UndecodablePdu,  # schema version 2
+    Node,  # schema version 11
 )

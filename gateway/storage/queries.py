@@ -39,6 +39,7 @@ from gateway.domain import (
     MessageRecord,
     MessageStatus,
     ModemRecord,
+    NodeRecord,
     NumberKind,
     OutboundPartRecord,
     PartOutcome,
@@ -53,6 +54,7 @@ from gateway.errors import Conflict, InvalidInput, NotFound, OptedOut
 from gateway.logutil import mask_number
 from gateway.storage import schedule_queries, webhook_queries
 from gateway.storage.models import (
+    DB,
     AuditEvent,
     ConsentEvent,
     Contact,
@@ -62,6 +64,7 @@ from gateway.storage.models import (
     InboundPart,
     Message,
     Modem,
+    Node,
     OutboundPart,
     Tag,
     UndecodablePdu,
@@ -1083,8 +1086,7 @@ def _fail_queued_parts(message_id: int, error: str, now: datetime) -> None:
 
 
 def _claimable_part(modem: str, now: datetime) -> Any:
-    # PostgreSQL (issue 8): add .for_update(skip_locked=True) here.
-    return (
+    query = (
         OutboundPart.select(OutboundPart, Message)
         .join(Message)
         .where(
@@ -1093,8 +1095,14 @@ def _claimable_part(modem: str, now: datetime) -> Any:
             & ((Message.modem == modem) | Message.modem.is_null())
         )
         .order_by(Message.id, OutboundPart.seq)
-        .first()
     )
+    if DB.postgresql:
+        # Several nodes claim from one queue: a part (and its message) another node is
+        # claiming right now is passed over, not waited for. SERIALIZABLE still decides
+        # who wins a race the locks do not see (gateway.storage.db); this only keeps the
+        # nodes from queueing behind each other's row locks.
+        query = query.for_update(skip_locked=True)
+    return query.first()
 
 
 def claim_next_outbound(modem: str, *, now: datetime) -> ClaimedPart | None:
@@ -1420,6 +1428,24 @@ def get_modem(name: str) -> ModemRecord:
     if row is None:
         raise NotFound("modem", name)
     return _modem(row)
+
+
+def heartbeat(node: str, *, pid: int, started_at: datetime, now: datetime) -> None:
+    """`node` is alive at `now` (its row created on its first beat)."""
+    Node.insert(
+        name=node, pid=pid, started_at=started_at, heartbeat_at=now
+    ).on_conflict(
+        conflict_target=[Node.name],
+        preserve=[Node.pid, Node.started_at, Node.heartbeat_at],
+    ).execute()
+
+
+def list_nodes() -> list[NodeRecord]:
+    """Every box that ever ran on this database, by name."""
+    return [
+        NodeRecord(row.name, row.pid, row.started_at, row.heartbeat_at)
+        for row in Node.select().order_by(Node.name)
+    ]
 
 
 def list_modems() -> list[ModemRecord]:

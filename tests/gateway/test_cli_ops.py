@@ -7,15 +7,20 @@ import json
 import logging
 import textwrap
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from gateway import cli
+from gateway.config import load_settings
 from gateway.domain import MessageStatus
 from gateway.outbox import dispatcher
 from gateway.storage import queries
+from gateway.storage.db import open_database
 from tests.gateway.gwhelpers import CUSTOMER, eventually, rig
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 INI = textwrap.dedent(
     """
@@ -90,6 +95,26 @@ def test_status_of_an_empty_box(
     out = capsys.readouterr().out
     assert "(none recorded yet: is the daemon running?)" in out
     assert "opted-out numbers: 0" in out
+
+
+async def test_status_lists_every_node_sharing_the_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_ini(tmp_path)
+    store = await open_database(load_settings(config))
+    try:
+        for name, pid in (("site-a", 11), ("site-b", 22)):
+            await store.run(queries.heartbeat, name, pid=pid, started_at=T0, now=T0)
+    finally:
+        await store.close()
+    code = await asyncio.to_thread(cli.main, ["status", "-c", config, "--json"])
+    assert code == 0
+    nodes = json.loads(capsys.readouterr().out)["nodes"]
+    assert [(n["name"], n["pid"]) for n in nodes] == [("site-a", 11), ("site-b", 22)]
+    assert nodes[0]["heartbeat_at"] == T0.isoformat()
+    assert await asyncio.to_thread(cli.main, ["status", "-c", config]) == 0
+    out = capsys.readouterr().out
+    assert "nodes:\n  site-a: last heartbeat 2026-03-01 09:00:00 UTC (pid 11" in out
 
 
 async def test_send_and_status_work_beside_a_running_daemon(

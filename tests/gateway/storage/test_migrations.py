@@ -135,3 +135,20 @@ async def test_version_1_files_get_the_undecodable_table_as_new_files_have_it(
     await store.close()
     assert _user_version(path) == len(migrations.STEPS)
     assert _schema(path) == fresh
+
+
+async def test_version_10_files_get_the_nodes_table_as_new_files_have_it(
+    settings: Settings,
+) -> None:
+    store = await open_database(settings)
+    await store.close()
+    path = str(settings.database.path)
+    fresh = _schema(path)
+    with sqlite3.connect(path) as raw:  # what schema version 10 was: no nodes table
+        raw.execute('DROP TABLE "nodes"')
+        raw.execute("PRAGMA user_version = 10")
+
+    store = await open_database(settings)
+    await store.close()
+    assert _user_version(path) == len(migrations.STEPS)
+    assert _schema(path) == fresh
