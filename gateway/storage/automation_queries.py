@@ -309,6 +309,40 @@ def _next_position(model: Any) -> int:
     return int(top or 0) + 1
 
 
+def _saved(
+    model: Any,
+    item_id: int,
+    values: dict[str, Any],
+    *,
+    what: str,
+    now: datetime,
+    position: int | None = None,
+    ordered: bool = False,
+) -> Any:
+    """Create (id 0; an `ordered` one goes last unless given a position) or update the
+    row with `values`; NotFound naming `what` for an id that is gone. The row as saved."""
+    if item_id == 0:
+        if ordered:
+            values = {"position": position or _next_position(model), **values}
+        return model.create(created_at=now, **values)
+    if model.get_or_none(model.id == item_id) is None:
+        raise NotFound(what, item_id)
+    if position is not None:
+        values = {**values, "position": position}
+    model.update(**values).where(model.id == item_id).execute()
+    return model.get_by_id(item_id)
+
+
+def _deleted(model: Any, item_id: int, *, what: str, record: Callable[[Any], R]) -> R:
+    """Delete the row; the record it was. NotFound naming `what` when it is gone."""
+    row = model.get_or_none(model.id == item_id)
+    if row is None:
+        raise NotFound(what, item_id)
+    found = record(row)
+    row.delete_instance()
+    return found
+
+
 def _check_user(user_id: int | None, field: str) -> None:
     if user_id is not None and User.get_or_none(User.id == user_id) is None:
         raise NotFound("user", user_id)
@@ -343,28 +377,20 @@ def save_triage_option(
         "flow": option.flow_id,
         "updated_at": now,
     }
-    if option.id == 0:
-        row = TriageOptionRow.create(
-            position=position or _next_position(TriageOptionRow),
-            created_at=now,
-            **values,
-        )
-        return _option(row)
-    if TriageOptionRow.get_or_none(TriageOptionRow.id == option.id) is None:
-        raise NotFound("triage option", option.id)
-    if position is not None:
-        values["position"] = position
-    TriageOptionRow.update(**values).where(TriageOptionRow.id == option.id).execute()
-    return _option(TriageOptionRow.get_by_id(option.id))
+    row = _saved(
+        TriageOptionRow,
+        option.id,
+        values,
+        what="triage option",
+        now=now,
+        position=position,
+        ordered=True,
+    )
+    return _option(row)
 
 
 def delete_triage_option(option_id: int) -> TriageOption:
-    row = TriageOptionRow.get_or_none(TriageOptionRow.id == option_id)
-    if row is None:
-        raise NotFound("triage option", option_id)
-    found = _option(row)
-    row.delete_instance()
-    return found
+    return _deleted(TriageOptionRow, option_id, what="triage option", record=_option)
 
 
 def save_flow(flow: Flow, *, now: datetime) -> Flow:
@@ -380,12 +406,7 @@ def save_flow(flow: Flow, *, now: datetime) -> Flow:
         "done_text": flow.done_text,
         "updated_at": now,
     }
-    if flow.id == 0:
-        return _flow(AutomationFlowRow.create(created_at=now, **values))
-    if AutomationFlowRow.get_or_none(AutomationFlowRow.id == flow.id) is None:
-        raise NotFound("flow", flow.id)
-    AutomationFlowRow.update(**values).where(AutomationFlowRow.id == flow.id).execute()
-    return _flow(AutomationFlowRow.get_by_id(flow.id))
+    return _flow(_saved(AutomationFlowRow, flow.id, values, what="flow", now=now))
 
 
 def get_flow(flow_id: int) -> Flow:
@@ -397,12 +418,7 @@ def get_flow(flow_id: int) -> Flow:
 
 def delete_flow(flow_id: int) -> Flow:
     """Delete a flow; triage options that ran it hand over instead."""
-    row = AutomationFlowRow.get_or_none(AutomationFlowRow.id == flow_id)
-    if row is None:
-        raise NotFound("flow", flow_id)
-    found = _flow(row)
-    row.delete_instance()
-    return found
+    return _deleted(AutomationFlowRow, flow_id, what="flow", record=_flow)
 
 
 def save_routing_rule(
@@ -421,28 +437,20 @@ def save_routing_rule(
         "assignee": rule.assignee_id,
         "updated_at": now,
     }
-    if rule.id == 0:
-        row = RoutingRuleRow.create(
-            position=position or _next_position(RoutingRuleRow),
-            created_at=now,
-            **values,
-        )
-        return _rule(row)
-    if RoutingRuleRow.get_or_none(RoutingRuleRow.id == rule.id) is None:
-        raise NotFound("routing rule", rule.id)
-    if position is not None:
-        values["position"] = position
-    RoutingRuleRow.update(**values).where(RoutingRuleRow.id == rule.id).execute()
-    return _rule(RoutingRuleRow.get_by_id(rule.id))
+    row = _saved(
+        RoutingRuleRow,
+        rule.id,
+        values,
+        what="routing rule",
+        now=now,
+        position=position,
+        ordered=True,
+    )
+    return _rule(row)
 
 
 def delete_routing_rule(rule_id: int) -> RoutingRule:
-    row = RoutingRuleRow.get_or_none(RoutingRuleRow.id == rule_id)
-    if row is None:
-        raise NotFound("routing rule", rule_id)
-    found = _rule(row)
-    row.delete_instance()
-    return found
+    return _deleted(RoutingRuleRow, rule_id, what="routing rule", record=_rule)
 
 
 def save_queue(queue: QueueRecord, *, now: datetime) -> QueueRecord:
