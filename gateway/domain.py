@@ -25,6 +25,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def storable_text(text: str) -> str:
+    """A customer's text as every engine stores it: U+0000, which PostgreSQL text cannot
+    hold (SQLite can), becomes U+FFFD. The part's PDU keeps the original bytes."""
+    return text.replace("\x00", "\ufffd")
+
+
 class NumberKind(enum.StrEnum):
     """What a contact's `number` is."""
 

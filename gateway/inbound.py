@@ -25,7 +25,13 @@ from gateway import events
 from gateway.compliance import ComplianceOutcome, ComplianceService
 from gateway.config import Settings
 from gateway.contacts import SenderNumber, classify_sender
-from gateway.domain import RecordedPart, ThreadedMessage, ThreadOutcome, utcnow
+from gateway.domain import (
+    RecordedPart,
+    ThreadedMessage,
+    ThreadOutcome,
+    storable_text,
+    utcnow,
+)
 from gateway.outbox.service import OutboundService
 from gateway.ports import ModemPort
 from gateway.storage import metrics_queries, queries, webhook_queries
@@ -251,7 +257,7 @@ class InboundService:
             sender=sender.value,
             sender_kind=sender.kind,
             pdu=event.pdu,
-            text=deliver.text,
+            text=storable_text(deliver.text),
             encoding=deliver.encoding.value,
             concat=deliver.concat,
             network_at=deliver.timestamp,

@@ -17,6 +17,7 @@ from gateway.events import EventBus
 from gateway.outbox.service import OutboundService
 from gateway.storage import queries
 from gateway.storage.db import open_database
+from gateway.storage.models import InboundPart
 from modem import driver, pdu
 from modem.errors import PortClosed
 from modem.events import SmsReceived, StoredLocation
@@ -247,3 +248,24 @@ async def test_a_pdu_offered_again_while_in_hand_is_not_queued_twice(
         await service.stop()
     finally:
         await store.close()
+
+
+async def test_a_nul_character_is_stored_as_a_replacement_and_the_pdu_kept(
+    tmp_path: Path,
+) -> None:
+    # PostgreSQL text cannot hold U+0000; one rule for both engines, so a text with
+    # one commits everywhere (and leaves the SIM) instead of waiting on it forever
+    async with rig(tmp_path) as r:
+        r.text("order\x00 4839201")
+        (message,) = await eventually(r.messages)
+        assert message.body == "order\ufffd 4839201"
+        await eventually(lambda: used(r.sim()) == 0, what="deleted after the commit")
+        (pdu_hex,) = await r.store.run(
+            lambda: [
+                p.pdu_hex
+                for p in InboundPart.select().where(InboundPart.message == message.id)
+            ]
+        )
+        decoded = pdu.decode_hex(pdu_hex)
+        assert isinstance(decoded, SmsDeliver)
+        assert decoded.text == "order\x00 4839201"  # the original, byte for byte
