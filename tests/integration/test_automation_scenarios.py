@@ -279,7 +279,7 @@ async def test_a_frustration_escalation(
 # ---------------------------------------------------------------- takeover words, HELP
 
 
-async def test_a_takeover_word_and_help_bring_a_human(
+async def test_a_takeover_word_brings_a_human_at_once(
     tmp_path: Path,
 ) -> None:
     async with box(tmp_path) as b:
@@ -301,8 +301,12 @@ async def test_a_takeover_word_and_help_bring_a_human(
         (handed,) = b.recorder.of(events.AutomationHandedOver)
         assert handed.escalated
 
-    # HELP: compliance's help text is the one reply, and a human is flagged
-    async with box(tmp_path / "help") as b:
+
+async def test_help_keeps_its_reply_and_flags_a_human(
+    tmp_path: Path,
+) -> None:
+    # compliance's help text is the one reply, and a human is flagged
+    async with box(tmp_path) as b:
         await triage_with_order_flow(b.services, ())
         b.text("My parcel is late")
         assert await b.phone_gets(1) == [ASK_ORDER]
