@@ -64,3 +64,29 @@ def fresh_database(*, empty: bool = False) -> Iterator[None]:
         else:
             os.environ[DATABASE_URL_ENV] = before
         drop_database(server, name)
+
+
+def dump_database(path: Any, url: str | None) -> list[str]:
+    """Every committed row of every table, as text, on either engine (a second
+    connection): tests compare two dumps to show that something wrote nothing. `path`:
+    the SQLite file ([database] path); `url`: the PostgreSQL database, when set."""
+    if not url:
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            return list(db.iterdump())
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                "ORDER BY tablename"
+            )
+        ]
+        rows: list[str] = []
+        for table in tables:
+            found = conn.execute(f'SELECT * FROM "{table}"').fetchall()
+            rows += sorted(f"{table} {row!r}" for row in found)
+        return rows

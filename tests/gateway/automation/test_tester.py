@@ -3,7 +3,6 @@ messages, from where the conversation stands, without writing anything."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,8 +11,10 @@ import pytest
 from gateway.automation import records
 from gateway.automation.rules import SendText, TextPurpose
 from gateway.automation.service import AutomationService
+from gateway.config import Settings
 from gateway.errors import InvalidInput
 from tests.gateway.gwhelpers import fake_rig, settings_for
+from tests.pgtest import dump_database
 
 INI = """
 [automation]
@@ -22,9 +23,8 @@ ack_text = We typically reply within 10 minutes.
 MONDAY_9AM = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def dump(path: Path) -> list[str]:
-    with sqlite3.connect(path) as db:
-        return list(db.iterdump())
+def dump(settings: Settings) -> list[str]:
+    return dump_database(settings.database.path, settings.database.url)
 
 
 def texts(result: records.TestResult) -> list[tuple[str, tuple[TextPurpose, ...]]]:
@@ -55,7 +55,7 @@ async def test_the_tester_starts_where_asked_and_writes_nothing(
                 flow_id=None,
                 actor="test",
             )
-        before = dump(settings.database.path)
+        before = dump(settings)
 
         new = await service.test(["hello", "2"], at=MONDAY_9AM)
         assert texts(new)[0] == (
@@ -80,7 +80,7 @@ async def test_the_tester_starts_where_asked_and_writes_nothing(
         assert decision is not None
         assert "an agent replied recently: no acknowledgement" in decision.trace
 
-        assert dump(settings.database.path) == before
+        assert dump(settings) == before
 
 
 @pytest.mark.parametrize(

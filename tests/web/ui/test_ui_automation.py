@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import re
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +19,7 @@ from webhelpers import sign_in
 from gateway.config import Settings
 from gateway.inbox.records import Actor
 from gateway.services import Services
+from tests.pgtest import dump_database
 
 TEST = Actor("test")
 ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -27,9 +27,8 @@ ORDER_PATTERN = r"\b(\d{6,10})\b"
 
 
 def dump(settings: Settings) -> list[str]:
-    """Every row of every table, as SQL (a second connection sees what is committed)."""
-    with sqlite3.connect(settings.database.path) as db:
-        return list(db.iterdump())
+    """Every committed row of every table (a second connection), on either engine."""
+    return dump_database(settings.database.path, settings.database.url)
 
 
 async def user_id(services: Services, username: str) -> int:
