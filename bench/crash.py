@@ -31,21 +31,8 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: the repository root is the import root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.args import not_negative_int, positive_int
 from bench.crashkit import RoundResult, RoundSpec, run_round, summary
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("expected a whole number of at least 1")
-    return value
-
-
-def _not_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("expected a whole number of at least 0")
-    return value
 
 
 def _seconds(text: str) -> float:
@@ -62,24 +49,30 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         description="SIGKILL the daemon at random moments under traffic both ways; "
         "check that nothing was lost, duplicated or misreported.",
     )
-    parser.add_argument("--rounds", type=_positive, default=20, help="(20)")
+    parser.add_argument("--rounds", type=positive_int, default=20, help="(20)")
     parser.add_argument(
         "--inbound",
-        type=_not_negative,
+        type=not_negative_int,
         default=defaults.inbound,
         help=f"texts from phones per round ({defaults.inbound})",
     )
     parser.add_argument(
         "--outbound",
-        type=_not_negative,
+        type=not_negative_int,
         default=defaults.outbound,
         help=f"texts queued to phones per round ({defaults.outbound})",
     )
     parser.add_argument(
-        "--modems", type=_positive, default=defaults.modems, help=f"({defaults.modems})"
+        "--modems",
+        type=positive_int,
+        default=defaults.modems,
+        help=f"({defaults.modems})",
     )
     parser.add_argument(
-        "--phones", type=_positive, default=defaults.phones, help=f"({defaults.phones})"
+        "--phones",
+        type=positive_int,
+        default=defaults.phones,
+        help=f"({defaults.phones})",
     )
     parser.add_argument("--seed", type=int, default=defaults.seed, help="(1)")
     parser.add_argument(

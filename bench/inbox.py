@@ -41,6 +41,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+if __package__ in (None, ""):  # run as a script: the repository root is the import root
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.args import positive_int
 from gateway.config import Settings, parse_settings
 from gateway.events import EventBus
 from gateway.inbox.policy import encode_cursor
@@ -578,21 +582,14 @@ def report(seeded: Seeded, figures: Sequence[Figure], json_path: str | None) -> 
         )
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
-    return value
-
-
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="bench/inbox.py",
         description="Server time of the inbox list, a thread page and search, seeded.",
     )
-    parser.add_argument("--conversations", type=_positive, default=100_000)
-    parser.add_argument("--messages", type=_positive, default=1_000_000)
-    parser.add_argument("--runs", type=_positive, default=50, help="per case (50)")
+    parser.add_argument("--conversations", type=positive_int, default=100_000)
+    parser.add_argument("--messages", type=positive_int, default=1_000_000)
+    parser.add_argument("--runs", type=positive_int, default=50, help="per case (50)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--db", help="seed this (new) file and keep it")
     parser.add_argument("--keep", action="store_true", help="keep the temporary file")

@@ -57,6 +57,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+if __package__ in (None, ""):  # run as a script: the repository root is the import root
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.args import not_negative_int, positive_int
 from modem.driver import Modem
 from modem.events import ModemEvent, ModemState
 from modem.pdu import encode_submit
@@ -778,20 +782,6 @@ def _variants(text: str) -> list[str]:
     return chosen
 
 
-def _not_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("expected a whole number of at least 0")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("expected a whole number of at least 1")
-    return value
-
-
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="bench/modem_throughput.py",
@@ -799,18 +789,18 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "against a zero-latency simulated modem.",
     )
     parser.add_argument(
-        "--messages", type=_positive, default=500, help="for our driver (500)"
+        "--messages", type=positive_int, default=500, help="for our driver (500)"
     )
     parser.add_argument(
         "--gammu-messages",
-        type=_positive,
+        type=positive_int,
         default=100,
         help="for gammu-smsd, ~0.7 s per part (100)",
     )
     parser.add_argument("--skip-gammu", action="store_true")
     parser.add_argument(
         "--smstools-messages",
-        type=_not_negative,
+        type=not_negative_int,
         default=0,
         metavar="N",
         help="also smstools' smsd, ~0.5 s per message (0: not run)",
@@ -823,7 +813,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--long-every",
-        type=_not_negative,
+        type=not_negative_int,
         default=4,
         metavar="K",
         help="every K-th message is a 3-part text, the rest 1 part; 0: all 1-part (4)",

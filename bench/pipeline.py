@@ -65,6 +65,7 @@ if __package__ in (None, ""):  # run as a script: the repository root is the imp
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import modem_throughput as mt
+from bench.args import not_negative_int, positive_int
 from bench.harness import (
     GatewayProcess,
     HarnessError,
@@ -590,20 +591,6 @@ def _modem_counts(text: str) -> list[int]:
     return counts
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("expected a whole number of at least 1")
-    return value
-
-
-def _not_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("expected a whole number of at least 0")
-    return value
-
-
 def _rate(text: str) -> float:
     value = float(text)
     if not 0 < value <= 1000:
@@ -622,23 +609,23 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--modems", type=_modem_counts, default=[1, 4, 16], help="(1,4,16)"
     )
     parser.add_argument(
-        "--outbound", type=_positive, default=2000, help="queued messages (2000)"
+        "--outbound", type=positive_int, default=2000, help="queued messages (2000)"
     )
     parser.add_argument(
-        "--inbound", type=_positive, default=300, help="texts from phones (300)"
+        "--inbound", type=positive_int, default=300, help="texts from phones (300)"
     )
     parser.add_argument(
         "--inbound-rate", type=_rate, default=20.0, help="texts per second (20)"
     )
     parser.add_argument(
         "--gammu-messages",
-        type=_positive,
+        type=positive_int,
         default=40,
         help="queued for gammu-smsd, ~0.7 s per part (40)",
     )
     parser.add_argument(
         "--gammu-inbound",
-        type=_not_negative,
+        type=not_negative_int,
         default=12,
         help="texts to gammu-smsd, one at a time (12; 0: none)",
     )
