@@ -516,6 +516,16 @@ SETTINGS: tuple[Setting, ...] = (
         "This box's name when several boxes share one database.",
         default_text="(this machine's host name)",
     ),
+    Setting(
+        "gateway",
+        "node_timeout_s",
+        Duration(3.0, 7 * 86400.0),
+        120.0,
+        "When several boxes share one database: a box that has not written its "
+        "heartbeat for this long is taken as gone, and the texts waiting on its modems "
+        "go out through the other boxes' modems (the customer then sees another "
+        "number). Keep the boxes' clocks in sync (NTP).",
+    ),
     # [database]
     Setting(
         "database",
@@ -1184,6 +1194,7 @@ class GatewaySettings:
     default_region: str
     timezone: zoneinfo.ZoneInfo
     node_name: str
+    node_timeout_s: float
 
 
 @dataclass(frozen=True, slots=True)

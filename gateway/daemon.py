@@ -129,7 +129,12 @@ class Daemon:
         store = await open_database(settings)
         self.store = store
         self._stack.push_async_callback(store.close)
-        heartbeat = NodeHeartbeat(store, settings.gateway.node_name, clock=clock)
+        heartbeat = NodeHeartbeat(
+            store,
+            settings.gateway.node_name,
+            clock=clock,
+            timeout_s=settings.gateway.node_timeout_s,
+        )
         await heartbeat.start()
         self._stack.push_async_callback(heartbeat.stop)
 

@@ -1,8 +1,10 @@
 """This box's heartbeat in the shared database (issue 8: several boxes, one database).
 
 Every node (gateway.node_name) writes its row in `nodes` at start and then every
-HEARTBEAT_INTERVAL_S, so the others, and `smsgw status` (to come), can tell which boxes are
-alive. What to do with a silent node's queued messages is the next step of issue 8.
+HEARTBEAT_INTERVAL_S (more often when [gateway] node_timeout_s is short: three beats fit in
+it), so the others and `smsgw status` can tell which boxes are alive. A box silent for
+node_timeout_s is taken as gone: the others' dispatchers send what waits on its modems
+(gateway.outbox.dispatcher).
 """
 
 from __future__ import annotations
@@ -25,10 +27,19 @@ class NodeHeartbeat:
     """Writes this node's heartbeat: once at start (committed), then on a timer."""
 
     def __init__(
-        self, store: Store, node: str, *, clock: Callable[[], datetime]
+        self,
+        store: Store,
+        node: str,
+        *,
+        clock: Callable[[], datetime],
+        timeout_s: float | None = None,
     ) -> None:
+        """`timeout_s`: after how long the others take this node as gone."""
         self._store = store
         self._node = node
+        self._interval_s = HEARTBEAT_INTERVAL_S
+        if timeout_s is not None:
+            self._interval_s = min(HEARTBEAT_INTERVAL_S, timeout_s / 3)
         self._clock = clock
         self._started_at = clock()
         self._task: asyncio.Task[None] | None = None
@@ -56,7 +67,7 @@ class NodeHeartbeat:
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(HEARTBEAT_INTERVAL_S)
+            await asyncio.sleep(self._interval_s)
             try:
                 await self._beat()
             except Exception:  # the task's boundary: the next beat tries again

@@ -248,6 +248,7 @@ class Dispatcher:
         self._housekeeping: asyncio.Task[None] | None = None
         self._encoded: tuple[int, list[EncodedPart]] | None = None
         self._started = False
+        self._silent_nodes: set[str] = set()  # other boxes taken as gone (logged once)
         outbound.on_queued(self.wake)
 
     # ---------------------------------------------------------------- wiring
@@ -282,7 +283,11 @@ class Dispatcher:
         """Settle sends a crash interrupted, then start one sender per modem."""
         self._started = True
         names = {port.name for port, _ in self._pending}
-        names |= set(await self.store.run(queries.modems_with_sending_parts))
+        names |= set(
+            await self.store.run(
+                queries.modems_with_sending_parts, self._settings.gateway.node_name
+            )
+        )
         for name in sorted(names):
             for outcome in await self.store.run(
                 queries.recover_interrupted_sends, name, now=self.clock()
@@ -450,7 +455,8 @@ class Dispatcher:
         ):
             _LOGGER.warning("message %s expired unsent", message.id)
             self._publish_status(message)
-        stranded = await self._stranded()
+        silent = await self._settle_silent_nodes(now)
+        stranded = await self._stranded(silent)
         if stranded:
             moved = await self.store.run(
                 _rescue, stranded, now=now, healthy=self.healthy()
@@ -463,7 +469,42 @@ class Dispatcher:
                 )
                 self.wake()
 
-    async def _stranded(self) -> set[str]:
+    async def _settle_silent_nodes(self, now: datetime) -> set[str]:
+        """The modems of boxes that stopped beating over [gateway] node_timeout_s ago.
+
+        Their parts caught mid-send become `unknown` (never resent: they may have reached
+        the phone); the texts waiting on them are then stranded like a dead modem's.
+        """
+        gateway = self._settings.gateway
+        timeout = timedelta(seconds=gateway.node_timeout_s)
+        silent = await self.store.run(
+            queries.silent_node_modems, gateway.node_name, alive_since=now - timeout
+        )
+        for node in sorted(set(silent) - self._silent_nodes):
+            _LOGGER.warning(
+                "node %s has not beaten for over %s s: taken as gone; texts waiting on "
+                "its modems (%s) go out through healthy modems",
+                node,
+                f"{gateway.node_timeout_s:g}",
+                ", ".join(silent[node]),
+            )
+        for node in sorted(self._silent_nodes - set(silent)):
+            _LOGGER.info("node %s is beating again", node)
+        self._silent_nodes = set(silent)
+        modems = {modem for names in silent.values() for modem in names}
+        for modem in sorted(modems):
+            for outcome in await self.store.run(
+                queries.recover_interrupted_sends,
+                modem,
+                now=now,
+                error="its box stopped mid-send: outcome unknown, not sent again",
+            ):
+                self.publish_outcome(outcome)
+        return modems
+
+    async def _stranded(self, silent: Collection[str] = ()) -> set[str]:
+        """Modems whose waiting texts should go elsewhere: ours that have been down for
+        MODEM_DOWN_GRACE_S, ones no box has any more, and `silent` boxes' (gone)."""
         loop_now = asyncio.get_running_loop().time()
         stranded = set()
         for name, sender in self._senders.items():
@@ -483,7 +524,7 @@ class Dispatcher:
         elsewhere = {
             m.name
             for m in await self.store.run(queries.list_modems)
-            if m.node not in (None, node)
+            if m.node not in (None, node) and m.name not in silent
         }
         gone = {
             n

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from gateway import events
@@ -31,7 +31,6 @@ from gateway.logutil import mask_number
 from gateway.outbox.choice import choose_modem, least_busy
 from gateway.storage import metrics_queries, queries
 from modem.errors import PduEncodeError
-from modem.events import ModemState
 from modem.pdu import encode_submit, segment_info
 from modem.pdu.types import Encoding
 
@@ -104,10 +103,6 @@ def measure(body: str, *, max_parts: int) -> tuple[int, Encoding]:
     return info.parts, info.encoding
 
 
-def _ready_in_table() -> list[str]:
-    return [m.name for m in queries.list_modems() if m.state == ModemState.READY.value]
-
-
 class OutboundService:
     """The durable outbound queue's front door: API, agents, automation, compliance, CLI."""
 
@@ -124,6 +119,8 @@ class OutboundService:
         self._bus = bus
         self._region = settings.gateway.default_region
         self._max_parts = settings.outbound.max_parts
+        self._node = settings.gateway.node_name
+        self._node_timeout = timedelta(seconds=settings.gateway.node_timeout_s)
         self._health = health
         self._clock = clock
         self._listeners: list[WakeListener] = []
@@ -269,7 +266,16 @@ class OutboundService:
         if pin is not None:
             modem: str | None = queries.get_modem(pin).name
         else:
-            ready = _ready_in_table() if healthy is None else healthy
+            alive_since = now - self._node_timeout
+            if healthy is None:  # no dispatcher here: the table knows
+                ready = queries.ready_modems(alive_since=alive_since)
+            else:  # ours as the dispatcher sees them, the live other boxes' as they say
+                ready = [
+                    *healthy,
+                    *queries.ready_modems(
+                        alive_since=alive_since, other_than=self._node
+                    ),
+                ]
             sticky = queries.sticky_modem(draft.number, conversation_id)
             depths = queries.outbound_queue_depths()
             if modems is None:

@@ -17,6 +17,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import peewee
 from peewee import fn
 
 from gateway.domain import (
@@ -69,6 +70,7 @@ from gateway.storage.models import (
     Tag,
     UndecodablePdu,
 )
+from modem.events import ModemState
 from modem.pdu.types import Concat
 
 _LOGGER = logging.getLogger(__name__)
@@ -1250,16 +1252,22 @@ def apply_status_report(
     return PartOutcome(_outbound_part(part), _message(message), before)
 
 
-def recover_interrupted_sends(modem: str, *, now: datetime) -> list[PartOutcome]:
-    """After a restart: parts `modem` was sending when the process died may have reached the
-    phone, so they are never sent again (at most once); they become `unknown`."""
+INTERRUPTED_BY_RESTART = "interrupted by a restart: outcome unknown, not sent again"
+
+
+def recover_interrupted_sends(
+    modem: str, *, now: datetime, error: str = INTERRUPTED_BY_RESTART
+) -> list[PartOutcome]:
+    """After a restart (or once the box that owns `modem` is gone): parts `modem` was
+    sending when the process died may have reached the phone, so they are never sent
+    again (at most once); they become `unknown`, with `error` saying why."""
     outcomes = []
     parts = OutboundPart.select().where(
         (OutboundPart.modem == modem) & (OutboundPart.status == PartStatus.SENDING)
     )
     for part in parts:
         part.status = PartStatus.UNKNOWN
-        part.error = "interrupted by a restart: outcome unknown, not sent again"
+        part.error = error
         part.updated_at = now
         part.save()
         message = Message.get_by_id(part.message_id)
@@ -1332,17 +1340,18 @@ def reassign_stranded(modems: Collection[str], *, now: datetime) -> list[Message
     return moved
 
 
-def modems_with_sending_parts() -> list[str]:
-    """Modems that own parts in `sending` (after a crash: interrupted sends to recover)."""
-    rows: Any = (
-        OutboundPart.select(OutboundPart.modem)
-        .where(
-            (OutboundPart.status == PartStatus.SENDING)
-            & OutboundPart.modem.is_null(False)
-        )
-        .distinct()
-        .tuples()
+def modems_with_sending_parts(node: str | None = None) -> list[str]:
+    """Modems that own parts in `sending` (after a crash: interrupted sends to recover);
+    with `node`, only those no other box owns (another box's are its own business)."""
+    where = (OutboundPart.status == PartStatus.SENDING) & OutboundPart.modem.is_null(
+        False
     )
+    if node is not None:
+        elsewhere = Modem.select(Modem.name).where(
+            Modem.node.is_null(False) & (Modem.node != node)
+        )
+        where &= OutboundPart.modem.not_in(elsewhere)
+    rows: Any = OutboundPart.select(OutboundPart.modem).where(where).distinct().tuples()
     return sorted(str(modem) for (modem,) in rows)
 
 
@@ -1438,6 +1447,41 @@ def heartbeat(node: str, *, pid: int, started_at: datetime, now: datetime) -> No
         conflict_target=[Node.name],
         preserve=[Node.pid, Node.started_at, Node.heartbeat_at],
     ).execute()
+
+
+def silent_node_modems(node: str, *, alive_since: datetime) -> dict[str, list[str]]:
+    """The modems of the other boxes that have not beaten since `alive_since` (gone:
+    the texts waiting on their modems may leave through ours), by box."""
+    rows: Any = (
+        Modem.select(Modem.node, Modem.name)
+        .join(Node, on=(Modem.node == Node.name))
+        .where((Node.name != node) & (Node.heartbeat_at < alive_since))
+        .order_by(Modem.node, Modem.name)
+        .tuples()
+    )
+    silent: dict[str, list[str]] = {}
+    for owner, modem in rows:
+        silent.setdefault(owner, []).append(modem)
+    return silent
+
+
+def ready_modems(*, alive_since: datetime, other_than: str | None = None) -> list[str]:
+    """Modems the table says are ready, on boxes that have beaten since `alive_since`
+    (a modem with no box, or a box with no heartbeat yet, counts as alive); with
+    `other_than`, not that box's (it knows its own better than the table does)."""
+    where = (Modem.state == ModemState.READY.value) & (
+        Node.heartbeat_at.is_null() | (Node.heartbeat_at >= alive_since)
+    )
+    if other_than is not None:
+        where &= Modem.node.is_null() | (Modem.node != other_than)
+    rows: Any = (
+        Modem.select(Modem.name)
+        .join(Node, peewee.JOIN.LEFT_OUTER, on=(Modem.node == Node.name))
+        .where(where)
+        .order_by(Modem.name)
+        .tuples()
+    )
+    return [name for (name,) in rows]
 
 
 def list_nodes() -> list[NodeRecord]:
