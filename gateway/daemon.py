@@ -35,6 +35,7 @@ from gateway.automation.service import AutomationService
 from gateway.compliance import ComplianceService
 from gateway.compliance_rules import KeywordRules
 from gateway.config import ModemSettings, Settings, load_settings
+from gateway.crossnode import CrossNodeEvents
 from gateway.domain import utcnow
 from gateway.errors import ConfigError, ConfigProblem, GatewayError
 from gateway.events import EventBus
@@ -139,6 +140,16 @@ class Daemon:
         self._stack.push_async_callback(heartbeat.stop)
 
         bus = EventBus()
+        if settings.database.url is not None:
+            # boxes sharing the database hear each other's events (live views)
+            crossnode = CrossNodeEvents(
+                settings.database.url,
+                bus,
+                node=settings.gateway.node_name,
+                where=store.path,
+            )
+            await crossnode.start()
+            self._stack.push_async_callback(crossnode.stop)
         outbound = OutboundService(store, bus, settings=settings, clock=clock)
         compliance = ComplianceService(
             store,

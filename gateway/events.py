@@ -2,7 +2,10 @@
 
 The bus is for things that happen *inside* the box. Anything that leaves it (webhooks)
 is written to the durable outbox in the same transaction as the change it reports; a
-subscriber that falls behind here loses its subscription, never a message.
+subscriber that falls behind here loses its subscription, never a message. Boxes that
+share one PostgreSQL database also hear each other's events (gateway.crossnode
+publishes them here with `remote=True`), so an inbox open on one box shows what arrives
+on another's modem.
 """
 
 from __future__ import annotations
@@ -184,12 +187,15 @@ class Subscription:
 
     bus: EventBus
     types: tuple[type, ...] | None
+    local_only: bool = False  # not the events other boxes published
     queue: asyncio.Queue[DomainEvent | None] = field(
         default_factory=lambda: asyncio.Queue(SUBSCRIBER_QUEUE_SIZE)
     )
     lagged: bool = False
 
-    def wants(self, event: DomainEvent) -> bool:
+    def wants(self, event: DomainEvent, *, remote: bool = False) -> bool:
+        if remote and self.local_only:
+            return False
         return self.types is None or isinstance(event, self.types)
 
     def close(self) -> None:
@@ -216,9 +222,10 @@ class EventBus:
     def __init__(self) -> None:
         self._subscribers: list[Subscription] = []
 
-    def subscribe(self, *types: type) -> Subscription:
-        """Events of the given types (all when none given) published from now on."""
-        sub = Subscription(self, types or None)
+    def subscribe(self, *types: type, local_only: bool = False) -> Subscription:
+        """Events of the given types (all when none given) published from now on; with
+        `local_only`, only those that happened on this box."""
+        sub = Subscription(self, types or None, local_only)
         self._subscribers.append(sub)
         return sub
 
@@ -230,10 +237,11 @@ class EventBus:
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
-    def publish(self, event: DomainEvent) -> None:
-        """Hand the event to every interested subscriber; drop subscribers that lag."""
+    def publish(self, event: DomainEvent, *, remote: bool = False) -> None:
+        """Hand the event to every interested subscriber; drop subscribers that lag.
+        `remote`: it happened on another box (heard through the database)."""
         for sub in list(self._subscribers):
-            if not sub.wants(event):
+            if not sub.wants(event, remote=remote):
                 continue
             try:
                 sub.queue.put_nowait(event)
