@@ -295,7 +295,12 @@ class Daemon:
             dispatcher=dispatcher,
             auth=AuthService(store, settings.auth, clock=clock),
             audit=AuditLog(store, clock=clock),
-            overview=OverviewService(store),
+            overview=OverviewService(
+                store,
+                node=settings.gateway.node_name,
+                node_timeout_s=settings.gateway.node_timeout_s,
+                clock=clock,
+            ),
             webhooks=WebhookService(
                 store, settings.webhooks, clock=clock, wake=relay.wake
             ),

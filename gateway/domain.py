@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeAlias
 
 from modem.pdu.types import Concat
@@ -144,6 +144,16 @@ class NodeRecord:
     pid: int
     started_at: datetime
     heartbeat_at: datetime
+
+    def alive(self, now: datetime, timeout_s: float) -> bool:
+        """Whether it beat within `timeout_s` ([gateway] node_timeout_s): past that, the
+        other boxes take it as gone and send what waits on its modems."""
+        return self.heartbeat_at >= node_alive_since(now, timeout_s)
+
+
+def node_alive_since(now: datetime, timeout_s: float) -> datetime:
+    """The oldest heartbeat of a box still taken as alive at `now`."""
+    return now - timedelta(seconds=timeout_s)
 
 
 @dataclass(frozen=True, slots=True)

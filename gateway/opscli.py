@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TextIO
 
 from gateway.config import Settings, load_settings
@@ -21,6 +22,7 @@ from gateway.domain import (
     MessageRecord,
     ModemRecord,
     NodeRecord,
+    utcnow,
 )
 from gateway.errors import ConfigError, GatewayError, InvalidInput
 from gateway.events import EventBus
@@ -116,6 +118,8 @@ def send_main(
 @dataclass(frozen=True, slots=True)
 class Status:
     nodes: list[NodeRecord]
+    alive: frozenset[str]  # the nodes that beat within [gateway] node_timeout_s
+    node_timeout_s: float
     modems: list[ModemRecord]
     queued_parts: dict[str | None, int]
     messages: MessageCounts
@@ -123,9 +127,12 @@ class Status:
     undecodable: int
 
 
-def _status_unit() -> Status:
+def _status_unit(*, now: datetime, node_timeout_s: float) -> Status:
+    nodes = queries.list_nodes()
     return Status(
-        nodes=queries.list_nodes(),
+        nodes=nodes,
+        alive=frozenset(n.name for n in nodes if n.alive(now, node_timeout_s)),
+        node_timeout_s=node_timeout_s,
         modems=queries.list_modems(),
         queued_parts=queries.outbound_queue_depths(),
         messages=queries.message_counts(),
@@ -137,7 +144,11 @@ def _status_unit() -> Status:
 async def _status(settings: Settings) -> Status:
     store = await open_database(settings)
     try:
-        return await store.run(_status_unit)
+        return await store.run(
+            _status_unit,
+            now=utcnow(),
+            node_timeout_s=settings.gateway.node_timeout_s,
+        )
     finally:
         await store.close()
 
@@ -148,6 +159,7 @@ def status_json(status: Status) -> dict[str, Any]:
         "nodes": [
             {
                 "name": n.name,
+                "alive": n.name in status.alive,
                 "pid": n.pid,
                 "started_at": n.started_at.isoformat(),
                 "heartbeat_at": n.heartbeat_at.isoformat(),
@@ -183,20 +195,29 @@ def status_json(status: Status) -> dict[str, Any]:
 def status_text(status: Status) -> str:
     """The status for people."""
     lines = []
-    if len(status.nodes) > 1:  # several boxes share the database
+    several = len(status.nodes) > 1  # several boxes share the database
+    if several:
         lines.append("nodes:")
-        lines += [
-            f"  {n.name}: last heartbeat {n.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC "
-            f"(pid {n.pid}, up since {n.started_at:%Y-%m-%d %H:%M:%S})"
-            for n in status.nodes
-        ]
+        for n in status.nodes:
+            state = (
+                "alive"
+                if n.name in status.alive
+                else f"GONE (silent for over {status.node_timeout_s:g} s: what waits "
+                "on its modems goes out through the others)"
+            )
+            lines.append(
+                f"  {n.name}: {state}, last heartbeat "
+                f"{n.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC "
+                f"(pid {n.pid}, up since {n.started_at:%Y-%m-%d %H:%M:%S})"
+            )
     lines.append("modems:")
     if not status.modems:
         lines.append("  (none recorded yet: is the daemon running?)")
     for m in status.modems:
         signal = f"{m.signal_dbm} dBm" if m.signal_dbm is not None else "signal ?"
+        where = f" (on {m.node})" if several and m.node else ""
         lines.append(
-            f"  {m.name}: {m.state}, {signal}, {m.operator or 'no operator'} "
+            f"  {m.name}{where}: {m.state}, {signal}, {m.operator or 'no operator'} "
             f"({m.registration or 'registration ?'}), "
             f"{status.queued_parts.get(m.name, 0)} part(s) queued"
         )

@@ -29,6 +29,7 @@ from gateway.domain import (
     MessageOrigin,
     MessageRecord,
     PartOutcome,
+    node_alive_since,
     utcnow,
 )
 from gateway.errors import Conflict
@@ -476,9 +477,10 @@ class Dispatcher:
         the phone); the texts waiting on them are then stranded like a dead modem's.
         """
         gateway = self._settings.gateway
-        timeout = timedelta(seconds=gateway.node_timeout_s)
         silent = await self.store.run(
-            queries.silent_node_modems, gateway.node_name, alive_since=now - timeout
+            queries.silent_node_modems,
+            gateway.node_name,
+            alive_since=node_alive_since(now, gateway.node_timeout_s),
         )
         for node in sorted(set(silent) - self._silent_nodes):
             _LOGGER.warning(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from gateway import events
@@ -24,6 +24,7 @@ from gateway.domain import (
     MessageOrigin,
     MessageRecord,
     OutboundPartRecord,
+    node_alive_since,
     utcnow,
 )
 from gateway.errors import InvalidInput, ModemUnavailable
@@ -120,7 +121,7 @@ class OutboundService:
         self._region = settings.gateway.default_region
         self._max_parts = settings.outbound.max_parts
         self._node = settings.gateway.node_name
-        self._node_timeout = timedelta(seconds=settings.gateway.node_timeout_s)
+        self._node_timeout_s = settings.gateway.node_timeout_s
         self._health = health
         self._clock = clock
         self._listeners: list[WakeListener] = []
@@ -266,7 +267,7 @@ class OutboundService:
         if pin is not None:
             modem: str | None = queries.get_modem(pin).name
         else:
-            alive_since = now - self._node_timeout
+            alive_since = node_alive_since(now, self._node_timeout_s)
             if healthy is None:  # no dispatcher here: the table knows
                 ready = queries.ready_modems(alive_since=alive_since)
             else:  # ours as the dispatcher sees them, the live other boxes' as they say

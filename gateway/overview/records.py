@@ -13,6 +13,7 @@ class ModemView:
     """One modem as the Modems page shows it: the daemon's last record plus its queue."""
 
     name: str
+    node: str | None  # the box it hangs on, when boxes share a database
     state: str  # modem.events.ModemState values
     signal_dbm: int | None
     operator: str | None
@@ -22,6 +23,18 @@ class ModemView:
     queue_depth: int  # outbound parts queued for it
     last_error: str | None
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NodeView:
+    """A box on this database as the Modems page shows it."""
+
+    name: str
+    this_box: bool  # the box serving the page
+    alive: bool  # beat within [gateway] node_timeout_s; else taken as gone
+    heartbeat_at: datetime
+    started_at: datetime
+    modems: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import pytest
 
 from gateway import cli
 from gateway.config import load_settings
-from gateway.domain import MessageStatus
+from gateway.domain import MessageStatus, utcnow
 from gateway.outbox import dispatcher
 from gateway.storage import queries
 from gateway.storage.db import open_database
@@ -105,16 +105,29 @@ async def test_status_lists_every_node_sharing_the_database(
     try:
         for name, pid in (("site-a", 11), ("site-b", 22)):
             await store.run(queries.heartbeat, name, pid=pid, started_at=T0, now=T0)
+        now = utcnow()  # site-b beats now; site-a last beat at T0, long ago
+        await store.run(queries.heartbeat, "site-b", pid=22, started_at=T0, now=now)
+        await store.run(
+            queries.upsert_modem, "b-usb0", now=now, node="site-b", state="ready"
+        )
     finally:
         await store.close()
     code = await asyncio.to_thread(cli.main, ["status", "-c", config, "--json"])
     assert code == 0
     nodes = json.loads(capsys.readouterr().out)["nodes"]
-    assert [(n["name"], n["pid"]) for n in nodes] == [("site-a", 11), ("site-b", 22)]
+    assert [(n["name"], n["pid"], n["alive"]) for n in nodes] == [
+        ("site-a", 11, False),
+        ("site-b", 22, True),
+    ]
     assert nodes[0]["heartbeat_at"] == T0.isoformat()
     assert await asyncio.to_thread(cli.main, ["status", "-c", config]) == 0
     out = capsys.readouterr().out
-    assert "nodes:\n  site-a: last heartbeat 2026-03-01 09:00:00 UTC (pid 11" in out
+    assert (
+        "nodes:\n  site-a: GONE (silent for over 120 s: what waits on its modems goes "
+        "out through the others), last heartbeat 2026-03-01 09:00:00 UTC (pid 11"
+    ) in out
+    assert "\n  site-b: alive, last heartbeat" in out
+    assert "\n  b-usb0 (on site-b): ready," in out
 
 
 async def test_send_and_status_work_beside_a_running_daemon(

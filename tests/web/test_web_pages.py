@@ -3,11 +3,14 @@ every response carries the security headers, static files come from the package.
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from typing import Any
 
 from aiohttp.test_utils import TestClient
 from webhelpers import PASSWORD, T0, sign_in
 
+from gateway.config import Settings
 from gateway.services import Services
 from gateway.storage import queries
 from web.middleware import CONTENT_SECURITY_POLICY
@@ -32,6 +35,34 @@ async def test_every_nav_link_leads_to_a_page(client: TestClient[Any, Any]) -> N
         page = await response.text()
         assert f"<h1>{heading}</h1>" in page, path
         assert 'aria-current="page"' in page or path == "/tokens", path
+
+
+async def test_with_several_boxes_the_modems_page_says_which_box_and_which_are_gone(
+    client: TestClient[Any, Any], services: Services, settings: Settings
+) -> None:
+    store = services.outbound._store
+    here = settings.gateway.node_name
+    await sign_in(client, "agent")
+    page = await (await client.get("/modems")).text()
+    assert "Boxes on this database" not in page  # one box: nothing to tell apart
+
+    # the clock stands at T0; this box beat at start, pi-b 30 s ago, pi-c 10 min ago
+    for node, ago, modem in (("pi-b", 30, "b-usb0"), ("pi-c", 600, "c-usb0")):
+        beat = T0 - timedelta(seconds=ago)
+        await store.run(queries.heartbeat, node, pid=9, started_at=beat, now=beat)
+        await store.run(queries.upsert_modem, modem, now=beat, node=node, state="ready")
+    page = await (await client.get("/modems")).text()
+    assert "Boxes on this database" in page
+    rows = {}
+    for name in (here, "pi-b", "pi-c"):
+        found = re.search(rf'<tr data-node="{name}">(.*?)</tr>', page, re.S)
+        assert found is not None, name
+        rows[name] = found[1]
+    assert "(this box)" in rows[here]
+    assert ">alive<" in rows["pi-b"]
+    assert "b-usb0" in rows["pi-b"]
+    assert ">gone<" in rows["pi-c"]  # silent for over node_timeout_s (120 s)
+    assert "<td>pi-c</td>" in page  # the modem table names each modem's box
 
 
 async def test_the_modems_page_shows_state_signal_operator_queue_and_error(

@@ -1,5 +1,6 @@
 """The Modems page: each modem's state, signal, operator, registration, queue and last
-error, and a form that sends a test text through one modem only."""
+error, and a form that sends a test text through one modem only. When boxes share the
+database, the boxes too (alive or taken as gone) and which box each modem hangs on."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ def _page(
         "modems.html",
         status=status,
         modems=data.modems,
+        nodes=data.nodes if data.several_nodes else (),
         test=data.test,
         error=error,
         form=form or {},

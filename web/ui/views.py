@@ -20,7 +20,7 @@ from gateway.inbox.records import (
     InboxCounts,
     ThreadView,
 )
-from gateway.overview.records import ModemView
+from gateway.overview.records import ModemView, NodeView
 from gateway.services import Services
 from gateway.templates.records import TemplateRecord
 from web.ui.common import ListView
@@ -137,10 +137,18 @@ async def inbox_page(
 class ModemsPage:
     modems: tuple[ModemView, ...]
     test: MessageRecord | None  # the test text just queued, to follow its status
+    nodes: tuple[NodeView, ...]  # the boxes sharing this database (one: just this box)
+
+    @property
+    def several_nodes(self) -> bool:
+        """Boxes share this database: the page says which box each modem hangs on."""
+        return len(self.nodes) > 1
 
 
 async def modems_page(services: Services, test_id: int | None) -> ModemsPage:
-    """The modems, and the test text just queued (to follow its status)."""
+    """The modems, the boxes they hang on, and the test text just queued (to follow
+    its status)."""
     modems = tuple(await services.overview.modems())
+    nodes = tuple(await services.overview.nodes())
     test = None if test_id is None else await services.outbound.get(test_id)
-    return ModemsPage(modems, test)
+    return ModemsPage(modems, test, nodes)
