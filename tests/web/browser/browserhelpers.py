@@ -15,18 +15,6 @@ from gateway.services import Services
 from modem.sim.network import SimNetwork
 from tests.conftest import ROOT
 
-CHROMIUM = "/usr/bin/chromium"
-# Without the background-networking flags Chromium keeps trying to reach outside hosts
-# (RECIPES.md: Playwright for Python with Debian's Chromium).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 EXPECT_TIMEOUT_MS = 10_000
 WITHIN_S = 10.0

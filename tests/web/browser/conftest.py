@@ -13,8 +13,6 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from browserhelpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     Box,
     eventually,
     new_page,
@@ -24,6 +22,7 @@ from webhelpers import PASSWORD, cheap_argon2, web_settings
 
 from gateway.daemon import Daemon
 from gateway.services import Services
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.conftest import require_tool
 
 READY_WITHIN_S = 15.0
