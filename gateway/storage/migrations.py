@@ -29,13 +29,14 @@ from typing import Any
 
 import peewee
 from playhouse.migrate import SchemaMigrator
+from playhouse.migrate import migrate as run_operations
 
 from gateway.errors import SchemaTooNew
 from gateway.storage.auth_models import AUTH_MODELS
 from gateway.storage.automation_models import AUTOMATION_MODELS
 from gateway.storage.inbox_models import INBOX_MODELS
 from gateway.storage.metrics_models import METRICS_MODELS
-from gateway.storage.models import MODELS, Node
+from gateway.storage.models import MODELS, Node, UtcDateTimeField
 from gateway.storage.notification_models import NOTIFICATION_MODELS
 from gateway.storage.twilio_models import TWILIO_MODELS
 
@@ -447,6 +448,28 @@ def _step_11_nodes(db: Any, migrator: Any) -> None:
     db.create_tables((Node,))
 
 
+def _step_12_webhook_leases(db: Any, migrator: Any) -> None:
+    """A lease on each webhook delivery (issue 8): the node sending it, and until when.
+
+    Nullable columns added at the end of the column list: SQLite writes them before the
+    table's constraints, where peewee puts them in a new file's CREATE TABLE, so a
+    migrated file and a new one stay identical. A column already there is kept (the
+    step may run again, as the ones before it may).
+    """
+    have = {column.name for column in db.get_columns("webhook_deliveries")}
+    columns = (
+        ("claimed_by", peewee.TextField(null=True)),
+        ("claimed_until", UtcDateTimeField(null=True)),
+    )
+    run_operations(
+        *(
+            migrator.add_column("webhook_deliveries", name, field)
+            for name, field in columns
+            if name not in have
+        )
+    )
+
+
 STEPS: tuple[Step, ...] = (
     _step_1_create_tables,
     _step_2_undecodable_pdus,
@@ -459,6 +482,7 @@ STEPS: tuple[Step, ...] = (
     _step_9_automation,
     _step_support_metrics,
     _step_11_nodes,
+    _step_12_webhook_leases,
 )
 
 

@@ -566,6 +566,10 @@ class WebhookDelivery(BaseModel):
     created_at = UtcDateTimeField()
     delivered_at = UtcDateTimeField(null=True)
     dead_at = UtcDateTimeField(null=True)
+    # The lease of the node sending it now (schema step 12): no other node claims it
+    # before claimed_until; recording the attempt clears both.
+    claimed_by = peewee.TextField(null=True)
+    claimed_until = UtcDateTimeField(null=True)
 
     class Meta:
         table_name = "webhook_deliveries"

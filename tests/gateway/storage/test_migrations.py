@@ -13,7 +13,7 @@ from storehelpers import T0
 from gateway.config import Settings
 from gateway.domain import NumberKind
 from gateway.errors import SchemaTooNew
-from gateway.storage import migrations, models, queries
+from gateway.storage import migrations, models, queries, webhook_queries
 from gateway.storage.db import open_database
 
 pytestmark = pytest.mark.sqlite_only  # the SQLite file itself: header, schema text
@@ -150,5 +150,51 @@ async def test_version_10_files_get_the_nodes_table_as_new_files_have_it(
 
     store = await open_database(settings)
     await store.close()
+    assert _user_version(path) == len(migrations.STEPS)
+    assert _schema(path) == fresh
+
+
+def _pending_delivery(now: Any) -> int:
+    """ON THE DB THREAD: an endpoint and one pending delivery to it; the delivery's id."""
+    endpoint = models.WebhookEndpoint.create(
+        url="http://127.0.0.1:9/hook",
+        secret="whsec_" + "A" * 44,
+        events=[],
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    webhook_queries.record_event("x.y", {}, conversation_id=1, now=now)
+    delivery = models.WebhookDelivery.get(models.WebhookDelivery.endpoint == endpoint)
+    return int(delivery.id)
+
+
+def _lease(delivery_id: int) -> tuple[Any, Any]:
+    row = models.WebhookDelivery.get_by_id(delivery_id)
+    return row.claimed_by, row.claimed_until
+
+
+async def test_version_11_files_get_the_webhook_leases_as_new_files_have_them(
+    settings: Settings,
+) -> None:
+    store = await open_database(settings)
+    delivery = await store.run(_pending_delivery, T0)
+    await store.close()
+    path = str(settings.database.path)
+    fresh = _schema(path)
+    with sqlite3.connect(path) as raw:  # what schema version 11 was: no lease columns
+        for column in ("claimed_until", "claimed_by"):
+            raw.execute(f'ALTER TABLE "webhook_deliveries" DROP COLUMN "{column}"')
+        raw.execute("PRAGMA user_version = 11")
+        (table,) = raw.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'webhook_deliveries'"
+        ).fetchone()
+    assert table in migrations._STEP_4_SQL  # the table as step 4 wrote it, to the byte
+
+    store = await open_database(settings)
+    try:
+        assert await store.run(_lease, delivery) == (None, None)  # kept, claimable
+    finally:
+        await store.close()
     assert _user_version(path) == len(migrations.STEPS)
     assert _schema(path) == fresh

@@ -15,7 +15,7 @@ from storehelpers import T0
 from gateway.config import DATABASE_URL_ENV, Settings
 from gateway.domain import NumberKind
 from gateway.errors import SchemaTooNew
-from gateway.storage import migrations, models, queries
+from gateway.storage import migrations, models, queries, webhook_queries
 from gateway.storage.db import Store, open_database
 from tests.pgtest import TEST_DATABASE_URL_ENV, fresh_database
 
@@ -139,3 +139,63 @@ async def test_a_newer_database_is_refused(settings: Settings) -> None:
     with pytest.raises(SchemaTooNew) as info:
         await open_database(settings)
     assert (info.value.found, info.value.known) == (99, len(migrations.STEPS))
+
+
+async def _definition(store: Store, table: str) -> list[tuple[Any, ...]]:
+    """The table's columns in order: name, type, nullable, default."""
+    return await _rows(
+        store,
+        "SELECT column_name, data_type, is_nullable, column_default "
+        "FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND table_name = %s "
+        "ORDER BY ordinal_position",
+        table,
+    )
+
+
+def _pending_delivery() -> int:
+    """ON THE DB THREAD: an endpoint and one pending delivery to it; the delivery's id."""
+    endpoint = models.WebhookEndpoint.create(
+        url="http://127.0.0.1:9/hook",
+        secret="whsec_" + "A" * 44,
+        events=[],
+        active=True,
+        created_at=T0,
+        updated_at=T0,
+    )
+    webhook_queries.record_event("x.y", {}, conversation_id=1, now=T0)
+    delivery = models.WebhookDelivery.get(models.WebhookDelivery.endpoint == endpoint)
+    return int(delivery.id)
+
+
+def _to_version_11() -> None:
+    """ON THE DB THREAD: the database as schema version 11 had it (no lease columns)."""
+    for column in ("claimed_until", "claimed_by"):
+        models.DB.execute_sql(
+            f'ALTER TABLE "webhook_deliveries" DROP COLUMN "{column}"'
+        )
+    models.DB.execute_sql('UPDATE "smsgw_schema" SET "version" = 11')
+
+
+def _lease(delivery_id: int) -> tuple[Any, Any]:
+    row = models.WebhookDelivery.get_by_id(delivery_id)
+    return row.claimed_by, row.claimed_until
+
+
+async def test_version_11_databases_get_the_webhook_leases_as_new_ones_have_them(
+    settings: Settings,
+) -> None:
+    store = await open_database(settings)  # the per-test database: at the latest
+    fresh = await _definition(store, "webhook_deliveries")
+    delivery = await store.run(_pending_delivery)
+    await store.run(_to_version_11)
+    assert "claimed_by" not in await _columns(store, "webhook_deliveries")
+    await store.close()
+
+    store = await open_database(settings)
+    try:
+        assert await _version(store) == len(migrations.STEPS)
+        assert await _definition(store, "webhook_deliveries") == fresh
+        assert await store.run(_lease, delivery) == (None, None)  # kept, claimable
+    finally:
+        await store.close()
