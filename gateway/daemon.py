@@ -267,6 +267,7 @@ class Daemon:
             store,
             bus,
             settings.webhooks,
+            node=settings.gateway.node_name,
             clock=clock,
             # Twilio's OptOutType follows the box's own keyword lists
             formats=formats(

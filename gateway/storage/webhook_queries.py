@@ -35,6 +35,7 @@ from gateway.domain import (
 )
 from gateway.errors import Conflict, NotFound
 from gateway.storage.models import (
+    DB,
     AuditEvent,
     Contact,
     Conversation,
@@ -637,11 +638,22 @@ def send_test(endpoint_id: int, *, now: datetime, actor: str) -> DeliveryRecord:
 
 
 def claim_due(
-    *, now: datetime, limit: int, exclude: Collection[int] = ()
+    *,
+    now: datetime,
+    limit: int,
+    node: str,
+    lease_s: float,
+    exclude: Collection[int] = (),
 ) -> list[ClaimedDelivery]:
-    """Up to `limit` deliveries to send now: pending, due, of an active endpoint (a test
-    event goes to an inactive one too), not in `exclude` (in flight), and each the first
-    pending one of its endpoint and conversation (later ones wait: order is kept)."""
+    """Up to `limit` deliveries to send now, leased to `node` until `now + lease_s`:
+    pending, due, of an active endpoint (a test event goes to an inactive one too), under
+    no live lease (another node is sending it; an expired one is a node that stopped
+    mid-request, so the delivery goes again), not in `exclude` (this process's own
+    requests), and each the first pending one of its endpoint and conversation (later
+    ones wait: order is kept, across nodes too, as the head stays pending while leased).
+
+    The rows are picked and leased in this one unit; on PostgreSQL a row another node is
+    claiming right now is passed over (FOR UPDATE SKIP LOCKED), not waited for."""
     earlier = WebhookDelivery.alias("earlier")
     blocked = earlier.select(SQL("1")).where(
         (earlier.endpoint == WebhookDelivery.endpoint)
@@ -659,6 +671,10 @@ def claim_due(
             (WebhookDelivery.status == WebhookStatus.PENDING)
             & (WebhookDelivery.next_attempt_at <= now)
             & (
+                WebhookDelivery.claimed_until.is_null()
+                | (WebhookDelivery.claimed_until <= now)
+            )
+            & (
                 (WebhookEndpoint.active == True)  # noqa: E712 - a peewee expression
                 | (WebhookDelivery.event_type == payloads.TEST_EVENT)
             )
@@ -669,8 +685,19 @@ def claim_due(
     )
     if exclude:
         query = query.where(WebhookDelivery.id.not_in(list(exclude)))
+    if DB.postgresql:
+        # Only the delivery rows: locking the endpoint's row as well would keep every
+        # other node off all of that endpoint's deliveries while this one claims.
+        # SERIALIZABLE still settles a race the locks miss (one claim is run again).
+        query = query.for_update(of=WebhookDelivery, skip_locked=True)
+    rows = list(query)
+    if not rows:
+        return []
+    WebhookDelivery.update(
+        claimed_by=node, claimed_until=now + timedelta(seconds=lease_s)
+    ).where(WebhookDelivery.id.in_([row.id for row in rows])).execute()
     claimed = []
-    for row in query:
+    for row in rows:
         endpoint, event = row.endpoint, row.event
         claimed.append(
             ClaimedDelivery(
@@ -687,9 +714,24 @@ def claim_due(
                 data=event.data,
                 attempts=row.attempts,
                 ordering_key=row.ordering_key,
+                expired_lease_of=row.claimed_by,
             )
         )
     return claimed
+
+
+def release_claims(node: str) -> int:
+    """At a node's start: the leases `node` still holds, left by its previous run (it
+    stopped without recording those attempts: a crash, a power cut), are released, so
+    the deliveries go now rather than when the leases run out. How many."""
+    return int(
+        WebhookDelivery.update(claimed_by=None, claimed_until=None)
+        .where(
+            (WebhookDelivery.status == WebhookStatus.PENDING)
+            & (WebhookDelivery.claimed_by == node)
+        )
+        .execute()
+    )
 
 
 def record_attempt(
@@ -700,8 +742,9 @@ def record_attempt(
     retry: policy.RetryPolicy,
     jitter: float,
 ) -> policy.Decision | None:
-    """Log one attempt and settle its delivery by the policy (gateway.webhooks.policy);
-    None when the delivery is gone or no longer pending (deleted, replayed meanwhile)."""
+    """Log one attempt, settle its delivery by the policy (gateway.webhooks.policy) and
+    end its lease; None when the delivery is gone or no longer pending (deleted,
+    dead-lettered meanwhile)."""
     row = WebhookDelivery.get_or_none(WebhookDelivery.id == delivery_id)
     if row is None or row.status != WebhookStatus.PENDING:
         return None
@@ -743,6 +786,8 @@ def record_attempt(
     )
     row.attempts = attempts
     row.rejections = rejections
+    row.claimed_by = None  # settled: the lease ends with the attempt
+    row.claimed_until = None
     row.last_attempt_at = now
     row.last_status_code = result.status_code
     row.last_error = result.error if decision.reason is None else decision.reason
@@ -803,6 +848,9 @@ def housekeep(*, now: datetime, max_age_s: float, retention_s: float) -> Houseke
             status=WebhookStatus.DEAD,
             dead_at=now,
             last_error="its endpoint is disabled",
+            # a dead delivery is nobody's: a request under way records nothing
+            claimed_by=None,
+            claimed_until=None,
         )
         .where(
             (WebhookDelivery.status == WebhookStatus.PENDING)

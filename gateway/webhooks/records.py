@@ -106,6 +106,8 @@ class ClaimedDelivery:
     data: JsonObject = field(repr=False)
     attempts: int  # made before this one
     ordering_key: str | None
+    # the node whose lease on it ran out (it stopped mid-request); None: not leased
+    expired_lease_of: str | None = None
 
     def signing_secrets(self, now: datetime) -> tuple[str, ...]:
         """The current secret, and the previous one while its rotation grace lasts."""

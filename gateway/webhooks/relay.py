@@ -1,13 +1,21 @@
 """The webhook relay: ONE loop claims due deliveries from the durable outbox and sends
 each in a task of its own, at most [webhooks] concurrency at a time.
 
+Once, whichever node sends it (issue 8: several nodes on one database): `claim_due`
+leases each delivery it hands out to this node (`[gateway] node_name`) in the unit that
+picks it, for `lease_s` (the request's deadline and a margin), and no node claims a
+delivery under a live lease. Each attempt, whatever it gives, is committed with its
+delivery's new state, ending the lease, before the slot frees (`record_attempt`, by the
+rules of gateway.webhooks.policy). A node that dies mid-request leaves its deliveries
+pending and leased: another node sends them when the leases run out, and the node
+itself at once when it starts again (`release_claims`); either way with the same
+webhook-id, which receivers use to drop repeats. `_in_flight` is only this process's
+registry of its requests (the concurrency limit, the stop).
+
 Order per conversation: `claim_due` hands out only the first pending delivery of each
-endpoint and conversation, and the relay never claims a delivery it has in flight, so a
-later event of a conversation waits until the earlier one is delivered or dead-lettered,
-while other conversations go ahead. Each attempt, whatever it gives, is committed with
-its delivery's new state before the slot frees (`record_attempt`, by the rules of
-gateway.webhooks.policy). A crash mid-request leaves the delivery pending: it is sent
-again at start with the same webhook-id, which receivers use to drop repeats.
+endpoint and conversation, and the head stays pending while it is leased, so a later
+event of a conversation waits until the earlier one is delivered or dead-lettered,
+while other conversations go ahead.
 
 Nothing here blocks the loop: HTTP through one aiohttp.ClientSession with a deadline per
 request, the database through `store.run`.
@@ -43,6 +51,15 @@ POLL_INTERVAL_S = 1.0  # an idle relay looks for due deliveries this often
 HOUSEKEEPING_INTERVAL_S = 60.0  # dead letters of disabled endpoints, retention
 SHUTDOWN_GRACE_S = 5.0  # on stop, requests under way get this long to be answered
 RESPONSE_SNIPPET_BYTES = 2048  # read of a receiver's answer (its first characters kept)
+# A claimed delivery's lease outlasts its request's deadline ([webhooks] timeout_s) by
+# this: time to record the answer, and room for the nodes' clocks to disagree a little.
+LEASE_MARGIN_S = 30.0
+
+
+def lease_s(settings: WebhookSettings) -> float:
+    """How long a claimed delivery stays this node's (the longest another node waits
+    for one whose node died mid-request)."""
+    return settings.timeout_s + LEASE_MARGIN_S
 
 
 class WebhookRelay:
@@ -54,6 +71,7 @@ class WebhookRelay:
         bus: events.EventBus,
         settings: WebhookSettings,
         *,
+        node: str,
         clock: Callable[[], datetime] = utcnow,
         formats: Mapping[str, Format] = FORMATS,
         jitter: Callable[[], float] = random.random,
@@ -61,6 +79,7 @@ class WebhookRelay:
         self._store = store
         self._bus = bus
         self._settings = settings
+        self._node = node  # [gateway] node_name: the owner of this relay's leases
         self._clock = clock
         self._formats = formats
         self._jitter = jitter
@@ -79,13 +98,21 @@ class WebhookRelay:
 
     @property
     def in_flight(self) -> int:
-        """Requests under way now."""
+        """Requests under way now, in this process."""
         return len(self._in_flight)
 
     # ---------------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
-        """Open the HTTP session and start the delivery loop and housekeeping."""
+        """Release the leases this node's previous run left; open the HTTP session and
+        start the delivery loop and housekeeping."""
+        released = await self._store.run(webhook_queries.release_claims, self._node)
+        if released:
+            _LOGGER.info(
+                "%d webhook delivery lease(s) of this node's previous run released: "
+                "sent again now, with the same webhook-id",
+                released,
+            )
         self._session = aiohttp.ClientSession(
             timeout=aiohttp.ClientTimeout(total=self._settings.timeout_s),
             connector=aiohttp.TCPConnector(limit=self._settings.concurrency),
@@ -116,7 +143,8 @@ class WebhookRelay:
             if late:
                 _LOGGER.warning(
                     "%d webhook request(s) still under way after %g s; cutting them "
-                    "short (sent again at the next start, with the same webhook-id)",
+                    "short (sent again with the same webhook-id, by another node or "
+                    "at the next start)",
                     len(late),
                     SHUTDOWN_GRACE_S,
                 )
@@ -148,6 +176,9 @@ class WebhookRelay:
                         webhook_queries.claim_due,
                         now=self._clock(),
                         limit=free,
+                        node=self._node,
+                        lease_s=lease_s(self._settings),
+                        # ours under way, even if a slow commit let their lease run out
                         exclude=tuple(self._in_flight),
                     )
                     for delivery in claimed:
@@ -161,6 +192,14 @@ class WebhookRelay:
                 await self._idle(POLL_INTERVAL_S)
 
     def _launch(self, delivery: ClaimedDelivery) -> None:
+        if delivery.expired_lease_of is not None:
+            _LOGGER.warning(
+                "webhook delivery %s: the lease of node %s ran out before it recorded "
+                "an attempt (did it stop mid-request?); sending it again, with the "
+                "same webhook-id",
+                delivery.delivery_id,
+                delivery.expired_lease_of,
+            )
         task = asyncio.create_task(
             self._deliver(delivery), name=f"webhook-{delivery.delivery_id}"
         )
@@ -182,7 +221,7 @@ class WebhookRelay:
         try:
             result = await self._post(delivery)
         except asyncio.CancelledError:
-            # cut short at stop: logged as such, and due again at the next start
+            # cut short at stop: logged as such, due again (for any node) at once
             result = AttemptResult(
                 None, "interrupted: smsgw stopped", None, 0, interrupted=True
             )

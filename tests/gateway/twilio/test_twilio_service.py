@@ -420,7 +420,7 @@ async def test_a_gone_status_callback_url_ends_that_delivery_only(
 ) -> None:
     receiver = Receiver(mode="410")
     await receiver.up()
-    relay = WebhookRelay(store, _bus(), FAST)
+    relay = WebhookRelay(store, _bus(), FAST, node="test")
     await relay.start()
     try:
         twilio = service(store, settings_for(tmp_path))

@@ -1,6 +1,7 @@
 """A webhook receiver for tests: a local aiohttp app (the aiohttp fake_server pattern)
-that can be down (connection refused) or up answering 2xx, 400, 410, 503, or hanging
-past the relay's deadline; it verifies every request's signature as a receiver would."""
+that can be down (connection refused) or up answering 2xx, 400, 410, 503, hanging
+past the relay's deadline, or holding requests until the test lets them through; it
+verifies every request's signature as a receiver would."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ class Request:
 
 @dataclass
 class Receiver:
-    """Set `mode` to "ok", "hang", or an HTTP status ("400", "410", "503"...)."""
+    """Set `mode` to "ok", "hang", "hold" (answered 2xx once `let_through()`), or an
+    HTTP status ("400", "410", "503"...)."""
 
     secrets: list[str] = field(default_factory=list)
     mode: str = "ok"
@@ -50,6 +52,7 @@ class Receiver:
     _runner: web.AppRunner | None = None
     _release: asyncio.Event = field(default_factory=asyncio.Event)
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
+    _gate: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def url(self) -> str:
@@ -85,9 +88,17 @@ class Receiver:
         if self.mode == "hang":
             await self._release.wait()
             return web.Response(status=504)
+        if self.mode == "hold":
+            await self._gate.wait()
+            entry.answered = 204
+            return web.Response(status=204)
         status = 204 if self.mode == "ok" else int(self.mode)
         entry.answered = status
         return web.Response(status=status, text="" if status == 204 else "nope " * 200)
+
+    def let_through(self) -> None:
+        """Answer the held requests 2xx, and the later ones at once ("hold" mode)."""
+        self._gate.set()
 
     def accepted(self) -> list[Request]:
         """Requests answered 2xx, in the order they came."""

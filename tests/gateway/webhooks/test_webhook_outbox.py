@@ -1,6 +1,7 @@
 """The durable webhook outbox: an event is recorded iff the change it reports commits,
-once per subscribed active endpoint, and a later event of a conversation is never due
-before the earlier one."""
+once per subscribed active endpoint, a later event of a conversation is never due
+before the earlier one, and a claimed delivery is leased to one node until its attempt
+is recorded or the lease runs out."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from gateway.domain import NumberKind, WebhookStatus
 from gateway.storage import migrations, queries, webhook_queries
 from gateway.storage.db import Store, open_database
 from gateway.storage.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from gateway.webhooks import policy
+from gateway.webhooks.records import AttemptResult
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -140,6 +143,131 @@ async def test_a_later_event_of_a_conversation_is_never_due_before_the_earlier_o
     ]
     assert {r[0] for r in rows} == {endpoint}
     assert {r[3] for r in rows} == {WebhookStatus.PENDING.value}
+
+
+LEASE_S = 40.0
+RETRY = policy.RetryPolicy(
+    base_s=10.0, max_s=60.0, max_age_s=3600.0, max_rejected_attempts=3
+)
+
+
+def leases() -> list[tuple[str | None, datetime | None]]:
+    return [
+        (d.claimed_by, d.claimed_until)
+        for d in WebhookDelivery.select().order_by(WebhookDelivery.id)
+    ]
+
+
+def _ids() -> list[int]:
+    return [d.id for d in WebhookDelivery.select().order_by(WebhookDelivery.id)]
+
+
+async def _queue(store: Store, n: int, conversation: int | None = None) -> None:
+    """`n` events for the one endpoint (added with the first)."""
+    if not await store.run(lambda: WebhookEndpoint.select().count()):
+        await store.run(add_endpoint)
+    for _ in range(n):
+        await store.run(
+            webhook_queries.record_event,
+            "a",
+            {},
+            conversation_id=conversation,
+            now=T0,
+        )
+
+
+async def _claim(store: Store, node: str, at: datetime) -> list[int]:
+    claimed = await store.run(
+        webhook_queries.claim_due, now=at, limit=10, node=node, lease_s=LEASE_S
+    )
+    return [c.delivery_id for c in claimed]
+
+
+async def _record(store: Store, delivery_id: int, status: int, at: datetime) -> Any:
+    return await store.run(
+        webhook_queries.record_attempt,
+        delivery_id,
+        AttemptResult(status, None, None, 5),
+        now=at,
+        retry=RETRY,
+        jitter=0.5,
+    )
+
+
+async def test_a_claim_leases_its_deliveries_to_its_node_until_the_attempt_is_recorded(
+    store: Store,
+) -> None:
+    await _queue(store, 2)
+    first, second = await _claim(store, "a", T0)
+    until = T0 + timedelta(seconds=LEASE_S)
+    assert await store.run(leases) == [("a", until), ("a", until)]
+    # under a live lease: no node takes them, the one holding them included
+    assert await _claim(store, "b", T0 + timedelta(seconds=1)) == []
+    assert await _claim(store, "a", T0 + timedelta(seconds=1)) == []
+
+    delivered = await _record(store, first, 204, T0 + timedelta(seconds=1))
+    retry = await _record(store, second, 503, T0 + timedelta(seconds=1))
+    assert delivered.outcome is policy.Outcome.DELIVERED
+    assert retry.outcome is policy.Outcome.RETRY
+    assert await store.run(leases) == [(None, None), (None, None)]
+    # the failed one is anyone's again at its retry time, long before the lease ran out
+    assert retry.next_attempt_at < until
+    assert await _claim(store, "b", retry.next_attempt_at) == [second]
+
+
+async def test_an_expired_lease_is_claimed_again_by_another_node(
+    store: Store,
+) -> None:
+    # the second is behind the first: it waits for it, on every node
+    await _queue(store, 2, conversation=1)
+    head = (await store.run(_ids))[0]
+    assert await _claim(store, "a", T0) == [head]  # then node a dies mid-request
+    expiry = T0 + timedelta(seconds=LEASE_S)
+    assert await _claim(store, "b", expiry - timedelta(seconds=1)) == []
+    (claimed,) = await store.run(
+        webhook_queries.claim_due, now=expiry, limit=10, node="b", lease_s=LEASE_S
+    )
+    assert claimed.delivery_id == head
+    assert claimed.expired_lease_of == "a"
+    assert (await store.run(leases))[0] == ("b", expiry + timedelta(seconds=LEASE_S))
+
+
+async def test_release_claims_frees_the_leases_of_one_node_only(store: Store) -> None:
+    await _queue(store, 1)
+    assert len(await _claim(store, "a", T0)) == 1
+    await _queue(store, 1)
+    assert len(await _claim(store, "b", T0)) == 1
+    # node a starts again: what its previous run held is due at once, b's is b's
+    assert await store.run(webhook_queries.release_claims, "a") == 1
+    until = T0 + timedelta(seconds=LEASE_S)
+    assert await store.run(leases) == [(None, None), ("b", until)]
+    first = (await store.run(_ids))[0]
+    assert await _claim(store, "a", T0 + timedelta(seconds=1)) == [first]
+    assert await store.run(webhook_queries.release_claims, "c") == 0
+
+
+async def test_a_delivery_dead_lettered_under_way_loses_its_lease(
+    store: Store,
+) -> None:
+    endpoint = await store.run(add_endpoint)
+    await store.run(webhook_queries.record_event, "a", {}, conversation_id=1, now=T0)
+    (delivery,) = await _claim(store, "a", T0)
+
+    def disable() -> None:
+        WebhookEndpoint.update(active=False).where(
+            WebhookEndpoint.id == endpoint
+        ).execute()
+
+    await store.run(disable)
+    done = await store.run(
+        webhook_queries.housekeep,
+        now=T0 + timedelta(seconds=10),
+        max_age_s=5.0,
+        retention_s=86400.0,
+    )
+    assert done.dead == 1
+    assert await store.run(leases) == [(None, None)]
+    assert await _record(store, delivery, 204, T0 + timedelta(seconds=11)) is None
 
 
 def _schema(path: str) -> set[tuple[str, str]]:

@@ -1,24 +1,28 @@
 """The relay against a local receiver: order per conversation with other conversations
 going ahead, each kind of answer handled as gateway.webhooks.policy documents, every
-attempt logged, dead letters and replay, a bounded stop, and no secret in any log line."""
+attempt logged, dead letters and replay, a bounded stop, no secret in any log line, and
+two nodes on one database sending each delivery once (leases)."""
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from gateway.config import WebhookSettings
+from gateway.config import Settings, WebhookSettings
 from gateway.domain import WebhookStatus, utcnow
 from gateway.events import EventBus
 from gateway.storage import webhook_queries
-from gateway.storage.db import Store
+from gateway.storage.db import Store, open_database
+from gateway.storage.models import WebhookDelivery, WebhookEvent
 from gateway.webhooks import relay as relay_module
 from gateway.webhooks.relay import WebhookRelay
 from gateway.webhooks.service import WebhookService
@@ -70,16 +74,23 @@ def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @asynccontextmanager
 async def make_kit(
-    store: Store, settings: WebhookSettings = FAST, *, up: bool = True
+    store: Store,
+    settings: WebhookSettings = FAST,
+    *,
+    up: bool = True,
+    node: str = "test",
+    clock: Callable[[], datetime] = utcnow,
+    start: bool = True,
 ) -> AsyncIterator[Kit]:
     receiver = Receiver()
     if up:
         await receiver.up()
-    relay = WebhookRelay(store, EventBus(), settings)
+    relay = WebhookRelay(store, EventBus(), settings, node=node, clock=clock)
     service = WebhookService(store, settings, wake=relay.wake)
     made = await service.create_endpoint(receiver.url, actor="test")
     receiver.secrets.append(made.secret)
-    await relay.start()
+    if start:
+        await relay.start()
     try:
         yield Kit(store, relay, service, receiver, made.endpoint.id, made.secret)
     finally:
@@ -321,7 +332,7 @@ async def test_stop_cuts_a_hanging_request_short_and_it_goes_again_at_start(
     receiver = Receiver(mode="hang")
     await receiver.up()
     try:
-        relay = WebhookRelay(store, EventBus(), settings)
+        relay = WebhookRelay(store, EventBus(), settings, node="test")
         service = WebhookService(store, settings)
         made = await service.create_endpoint(receiver.url, actor="test")
         receiver.secrets.append(made.secret)
@@ -338,7 +349,7 @@ async def test_stop_cuts_a_hanging_request_short_and_it_goes_again_at_start(
         (attempt,) = (await service.get_delivery(delivery.id)).attempts
         assert attempt.outcome == "interrupted"
         receiver.mode = "ok"
-        relay = WebhookRelay(store, EventBus(), settings)
+        relay = WebhookRelay(store, EventBus(), settings, node="test")
         await relay.start()
         try:
             (request,) = await eventually(receiver.accepted)
@@ -378,3 +389,122 @@ async def test_secrets_and_bodies_never_reach_the_log(
         assert "4111" not in text
         assert "source=test" not in text  # URLs may carry tokens: ids are logged
         assert repr(kit.secret) not in repr(await kit.service.list_endpoints())
+
+
+# ------------------------------------------------------------------ several nodes
+
+
+def _leased_event(node: str, until: datetime) -> str:
+    """ON THE DB THREAD, in one unit: an event whose delivery `node` claimed and has not
+    settled (it is sending it, or it died doing so); the webhook-id."""
+    event_id = webhook_queries.record_event(
+        "contact.opted_out",
+        {"n": 0, "conversation": None},
+        conversation_id=None,
+        now=utcnow(),
+    )
+    assert event_id is not None
+    event = WebhookEvent.get(WebhookEvent.event_id == event_id)
+    WebhookDelivery.update(claimed_by=node, claimed_until=until).where(
+        WebhookDelivery.event == event.id
+    ).execute()
+    return event_id
+
+
+def _lease_of(event_id: str) -> tuple[str | None, datetime | None]:
+    row = (
+        WebhookDelivery.select(WebhookDelivery)
+        .join(WebhookEvent)
+        .where(WebhookEvent.event_id == event_id)
+        .get()
+    )
+    return row.claimed_by, row.claimed_until
+
+
+async def test_two_nodes_on_one_database_send_each_delivery_once(
+    store: Store, settings: Settings
+) -> None:
+    # held requests must not time out (a retry would be a second request by design)
+    slow = dataclasses.replace(FAST, timeout_s=30.0)
+    other = await open_database(settings)  # node b's own store, on the same database
+    try:
+        async with make_kit(store, slow, node="a") as kit:
+            kit.receiver.mode = "hold"
+            b = WebhookRelay(other, EventBus(), slow, node="b")
+            await b.start()
+            try:
+                ids = [await kit.emit("contact.opted_out", None, n) for n in range(8)]
+                b.wake()
+                # both nodes at their concurrency, all eight requests held at once
+                await eventually(lambda: len(kit.receiver.requests) >= 8)
+                assert (kit.relay.in_flight, b.in_flight) == (4, 4)
+                kit.receiver.let_through()
+                for conversation in (1, 2, 3):
+                    for n in range(1, 5):
+                        ids.append(await kit.emit("message.received", conversation, n))
+                b.wake()
+                await eventually(
+                    lambda: len(kit.receiver.accepted()) >= len(ids), what="all sent"
+                )
+                delivered = await eventually(
+                    lambda: _all_delivered(kit, len(ids)), what="all recorded"
+                )
+                assert {d.event_id for d in delivered} == set(ids)
+            finally:
+                await b.stop()
+    finally:
+        await other.close()
+    sent = collections.Counter(r.webhook_id for r in kit.receiver.requests)
+    assert sent == collections.Counter(
+        ids
+    )  # each exactly once, by one node or the other
+    for conversation in (1, 2, 3):  # and in order across the nodes
+        assert order_of(kit.receiver, conversation) == [1, 2, 3, 4]
+
+
+async def _all_delivered(kit: Kit, n: int) -> list[Any]:
+    delivered = await kit.deliveries(status="delivered")
+    return delivered if len(delivered) == n else []
+
+
+async def test_a_delivery_whose_node_died_mid_request_goes_when_its_lease_runs_out(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    ahead = [timedelta(0)]
+    async with make_kit(store, node="b", clock=lambda: utcnow() + ahead[0]) as kit:
+        lease = timedelta(seconds=relay_module.lease_s(FAST))
+        # node a claimed it and died mid-request: its lease stands until it runs out
+        orphan = await store.run(_leased_event, "a", utcnow() + lease)
+        later = await kit.emit("contact.opted_out", None, 1)
+        (request,) = await eventually(kit.receiver.accepted)
+        assert request.webhook_id == later  # the orphan was passed over meanwhile
+        ahead[0] = lease
+        kit.relay.wake()
+        await eventually(lambda: len(kit.receiver.accepted()) == 2)
+        assert kit.receiver.accepted()[1].webhook_id == orphan  # its webhook-id kept
+        await eventually(lambda: _all_delivered(kit, 2))
+        assert await store.run(_lease_of, orphan) == (None, None)
+    assert len(kit.receiver.requests) == 2
+    assert "the lease of node a ran out" in caplog.text
+
+
+async def test_a_node_starting_again_sends_what_its_previous_run_held_at_once(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    # far off: only the release at start can send ours before the test times out
+    until = utcnow() + timedelta(hours=1)
+    async with make_kit(store, node="b", start=False) as kit:
+        ours = await store.run(_leased_event, "b", until)  # b's run before a crash
+        theirs = await store.run(_leased_event, "a", until)  # node a, sending it now
+        await kit.relay.start()
+        (request,) = await eventually(kit.receiver.accepted)
+        assert request.webhook_id == ours
+        later = await kit.emit("contact.opted_out", None, 1)
+        await eventually(lambda: len(kit.receiver.accepted()) == 2)
+        assert kit.receiver.accepted()[1].webhook_id == later  # a's is still a's
+        assert await store.run(_lease_of, theirs) == ("a", until)
+    assert len(kit.receiver.requests) == 2
+    assert "1 webhook delivery lease(s) of this node's previous run released" in (
+        caplog.text
+    )
