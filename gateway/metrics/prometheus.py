@@ -261,7 +261,8 @@ def _modem_families(scrape: _Scrape) -> Iterator[Metric]:
 def _store_families(scrape: _Scrape) -> Iterator[Metric]:
     size = GaugeMetricFamily(
         "smsgw_database_bytes",
-        "Size of the SQLite files (file=main: the database, wal: its write-ahead log).",
+        "Size of the database: file=main is the SQLite file or, on PostgreSQL, "
+        "pg_database_size; file=wal is SQLite's write-ahead log (0 on PostgreSQL).",
         labels=("file",),
     )
     size.add_metric(("main",), scrape.snapshot.database_bytes)

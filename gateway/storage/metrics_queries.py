@@ -690,13 +690,14 @@ class OpsSnapshot:
     reassembly_parts: int  # their parts held
     deliveries: dict[str, int]  # webhook delivery status -> count
     attempts: dict[str, int]  # webhook attempt outcome -> count (within retention)
-    database_bytes: int
-    wal_bytes: int
+    database_bytes: int  # the SQLite file, or PostgreSQL's pg_database_size
+    wal_bytes: int  # SQLite's write-ahead log; 0 on PostgreSQL (the server's)
     surveys: dict[str, int]  # CSAT survey status -> count
 
 
 def ops_snapshot(database_path: str | None) -> OpsSnapshot:
-    """ON THE DB THREAD: the counts /metrics exposes (and the SQLite files' sizes)."""
+    """ON THE DB THREAD: the counts /metrics exposes and the database's size (the SQLite
+    files at `database_path`, or the PostgreSQL database the store is on)."""
     messages: dict[tuple[str, str], int] = {}
     rows: Any = (
         Message.select(Message.direction, Message.status, fn.COUNT(Message.id))
@@ -732,8 +733,10 @@ def ops_snapshot(database_path: str | None) -> OpsSnapshot:
         deliveries={s.value: deliveries.get(s.value, 0) for s in WebhookStatus}
         | deliveries,
         attempts=attempts,
-        database_bytes=_size(database_path),
-        wal_bytes=_size(None if database_path is None else database_path + "-wal"),
+        database_bytes=_database_bytes(database_path),
+        wal_bytes=0
+        if DB.postgresql
+        else _size(None if database_path is None else database_path + "-wal"),
         surveys=surveys,
     )
 
@@ -741,6 +744,13 @@ def ops_snapshot(database_path: str | None) -> OpsSnapshot:
 def _grouped(model: Any, column: Any) -> dict[str, int]:
     rows: Any = model.select(column, fn.COUNT(model.id)).group_by(column).tuples()
     return {str(value): int(count) for value, count in rows}
+
+
+def _database_bytes(database_path: str | None) -> int:
+    if DB.postgresql:
+        cursor = DB.execute_sql("SELECT pg_database_size(current_database())")
+        return int(cursor.fetchone()[0])
+    return _size(database_path)
 
 
 def _size(path: str | None) -> int:
