@@ -733,7 +733,7 @@ def ops_snapshot(database_path: str | None) -> OpsSnapshot:
         deliveries={s.value: deliveries.get(s.value, 0) for s in WebhookStatus}
         | deliveries,
         attempts=attempts,
-        database_bytes=_database_bytes(database_path),
+        database_bytes=database_bytes(database_path),
         wal_bytes=0
         if DB.postgresql
         else _size(None if database_path is None else database_path + "-wal"),
@@ -746,7 +746,9 @@ def _grouped(model: Any, column: Any) -> dict[str, int]:
     return {str(value): int(count) for value, count in rows}
 
 
-def _database_bytes(database_path: str | None) -> int:
+def database_bytes(database_path: str | None) -> int:
+    """ON THE DB THREAD: the SQLite file's size at `database_path`, or on PostgreSQL
+    pg_database_size of the database the store is on."""
     if DB.postgresql:
         cursor = DB.execute_sql("SELECT pg_database_size(current_database())")
         return int(cursor.fetchone()[0])
