@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from gateway.config import DatabaseUrl
+
 
 def positive_int(text: str) -> int:
     """A whole number of at least 1."""
@@ -20,3 +22,14 @@ def not_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError("expected a whole number of at least 0")
     return value
+
+
+def postgresql_url(text: str) -> str:
+    """A PostgreSQL URL, as [database] url takes it."""
+    try:
+        url = DatabaseUrl().parse(text)
+    except ValueError:
+        url = None
+    if url is None:
+        raise argparse.ArgumentTypeError(f"expected {DatabaseUrl.form}")
+    return url

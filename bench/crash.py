@@ -2,14 +2,16 @@
 
     .venv/bin/python bench/crash.py [--rounds 20] [--inbound 500] [--outbound 500]
         [--modems 4] [--phones 10] [--seed 1] [--inject-s 15] [--life 0.3 3.0]
-        [--json PATH] [--keep DIR]
+        [--database-url URL] [--json PATH] [--keep DIR]
 
 Each round starts a fresh simulator (N modems on TCP, a process of its own) and a fresh
 database, drives `--inbound` texts from phones and `--outbound` queued replies over
 `--inject-s` seconds while the daemon (`smsgw run`) is SIGKILLed after a random life of
 `--life` seconds and restarted, again and again; then lets it settle, stops it with
 SIGTERM and checks what the phones and the database hold (bench/crashkit.py says
-exactly what). The same seed gives the same texts, phones and kill times.
+exactly what). The same seed gives the same texts, phones and kill times. The database
+is a SQLite file or, with `--database-url` (by default SMSGW_DATABASE_URL, when set), a
+PostgreSQL database made on that server for the round and dropped after it.
 
 Prints one line per round and every problem found; exits 1 if any round found one.
 """
@@ -31,8 +33,9 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: the repository root is the import root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.args import not_negative_int, positive_int
+from bench.args import not_negative_int, positive_int, postgresql_url
 from bench.crashkit import RoundResult, RoundSpec, run_round, summary
+from bench.harness import server_url
 
 
 def _seconds(text: str) -> float:
@@ -96,12 +99,22 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         default=defaults.log_level,
         help="the daemon's, in each round's daemon.log (see --keep)",
     )
+    parser.add_argument(
+        "--database-url",
+        type=postgresql_url,
+        default=server_url(),
+        metavar="URL",
+        help="run on PostgreSQL: a database of its own for each round, made on this "
+        "server (the role needs CREATEDB) and dropped after (default: "
+        "$SMSGW_DATABASE_URL when set, else SQLite files)",
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write JSON")
     parser.add_argument(
         "--keep",
         type=Path,
         metavar="DIR",
-        help="keep each round's logs and database under DIR (default: removed)",
+        help="keep each round's logs and database under DIR, or its PostgreSQL "
+        "database (default: removed)",
     )
     args = parser.parse_args(list(argv))
     if args.life[0] > args.life[1]:
@@ -125,12 +138,18 @@ async def run_rounds(args: argparse.Namespace) -> list[RoundResult]:
         if args.keep is not None:
             workdir = args.keep / f"round-{number:02d}"
             workdir.mkdir(parents=True, exist_ok=False)
-            result = await run_round(workdir, spec, number)
+            result = await run_round(
+                workdir, spec, number, server=args.database_url, keep_database=True
+            )
         else:
             with tempfile.TemporaryDirectory(prefix=f"crash-{number:02d}-") as tmp:
-                result = await run_round(Path(tmp), spec, number)
+                result = await run_round(
+                    Path(tmp), spec, number, server=args.database_url
+                )
         results.append(result)
         print(summary([result]).splitlines()[-1], flush=True)
+        if args.keep is not None and result.database is not None:
+            print(f"      database kept: {result.database}", flush=True)
         for problem in result.problems:
             print(f"      - {problem}", flush=True)
     return results
@@ -172,8 +191,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "benchmark": "crash",
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "settings": {
-                k: v for k, v in vars(args).items() if k not in ("json", "keep")
-            },
+                k: v
+                for k, v in vars(args).items()
+                if k not in ("json", "keep", "database_url")  # it may hold a password
+            }
+            | {"database": "postgresql" if args.database_url else "sqlite"},
             "seconds": round(elapsed, 1),
             "rounds": [asdict(r) for r in results],
         }

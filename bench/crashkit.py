@@ -4,7 +4,9 @@ ways, then checked against what the simulated phones really got.
 One round (`run_round`):
 1. The simulator (`bench.harness.SimServer`, N modems on TCP) and the daemon
    (`smsgw run`, one [modem:mN] per simulated modem, status reports on) each in a
-   process of its own; the simulator outlives every daemon.
+   process of its own; the simulator outlives every daemon. The database is new: a
+   SQLite file in the round's directory or, when SMSGW_DATABASE_URL names a PostgreSQL
+   server (or `server` does), a database made on it for the round and dropped after.
 2. Traffic, concurrently and spread over `inject_s`: phones text the modems through the
    control API (1-part and multipart, GSM-7 with extension characters, UCS-2 with emoji
    and an emoji split across two parts), and outbound texts are queued the way `smsgw
@@ -16,8 +18,9 @@ One round (`run_round`):
    shorter than its start-up - SIGKILLs it and spawns it again, until every text is in.
    Then the daemon is started once more, the harness waits (bounded) until everything
    is settled, and SIGTERM stops it cleanly (exit 0).
-4. `collect` reads the database (plain sqlite3, not the code under test) and the
-   simulator's control API; `check` (pure, unit-tested on doctored evidence) finds:
+4. `collect` reads the database (plain SQL on a read-only connection of its own,
+   `bench.harness.DatabaseReader`, not the code under test) and the simulator's control
+   API; `check` (pure, unit-tested on doctored evidence) finds:
    a. every inbound text is in the database exactly once, complete (multipart joined),
       from the right modem, in a conversation with its phone, and no stray parts;
    b. no part went out twice: each submitted PDU (GET /submissions) is decoded and keyed
@@ -39,12 +42,12 @@ import asyncio
 import contextlib
 import random
 import signal
-import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import peewee
 
@@ -52,10 +55,13 @@ from bench.harness import (
     GatewayProcess,
     HarnessError,
     SimServer,
+    reading,
+    scratch_database,
+    server_url,
     wait_until,
     write_config,
 )
-from gateway.config import load_settings
+from gateway.config import DatabaseSettings, Settings, load_settings
 from gateway.domain import MessageOrigin
 from gateway.errors import StorageError
 from gateway.events import EventBus
@@ -178,23 +184,29 @@ class RoundResult:
     reports_dropped: int = 0  # by the simulated modems (report store full)
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+    database: str | None = None  # the PostgreSQL database's name (None: SQLite)
 
 
 # ---------------------------------------------------------------- the round
 
 
 class _Round:
-    def __init__(self, workdir: Path, spec: RoundSpec, number: int) -> None:
+    def __init__(
+        self, workdir: Path, spec: RoundSpec, number: int, database_url: str | None
+    ) -> None:
         self.workdir = workdir
+        self.database_url = database_url  # None: the SQLite file in workdir
         self.spec = spec
         self.rng = random.Random(f"{spec.seed}:{number}")
         self.result = RoundResult(round=number, seed=spec.seed)
+        if database_url is not None:
+            self.result.database = urlsplit(database_url).path.strip("/")
         self.sim = SimServer(workdir, spec.modems, rng=self.rng)
         self.daemon: GatewayProcess | None = None
         self.store: Store | None = None
         self.inbound: list[InboundText] = []
         self.outbound: list[OutboundText] = []
-        self.db_path = workdir / "var" / "gateway.db"
+        self.database: DatabaseSettings | None = None  # once the config is written
         self._traffic_done = asyncio.Event()
 
     async def run(self) -> RoundResult:
@@ -214,9 +226,16 @@ class _Round:
                 modem={"sweep_interval_s": "10s"},
                 log_level=self.spec.log_level,
             )
-            self.daemon = GatewayProcess(self.workdir, config)
+            settings = self._settings()
+            self.database = settings.database
+            self.daemon = GatewayProcess(
+                self.workdir, config, database_url=self.database_url
+            )
             await self.daemon.start()  # the schema exists before this process opens it
-            self.store = await open_database(load_settings(config))
+            with reading(self.database) as db:
+                if db.value("SELECT COUNT(*) FROM messages"):
+                    raise HarnessError("a round needs a new database: this one is used")
+            self.store = await open_database(settings)
             await self._traffic_under_fire()
             await self._settle()
             self.result.problems += check(await collect(self), self.result)
@@ -228,6 +247,15 @@ class _Round:
             await self.sim.close()
         self.result.seconds = time.monotonic() - started
         return self.result
+
+    def _settings(self) -> Settings:
+        """The round's gateway.ini, on the round's database."""
+        settings = load_settings(self.workdir / "gateway.ini")
+        if self.database_url is None:
+            return settings
+        return replace(
+            settings, database=replace(settings.database, url=self.database_url)
+        )
 
     # ------------------------------------------------------------ traffic and kills
 
@@ -257,7 +285,7 @@ class _Round:
     async def _texts_out(self) -> None:
         assert self.store is not None
         spec, rng = self.spec, self.rng
-        settings = load_settings(self.workdir / "gateway.ini")
+        settings = self._settings()
         # no health source: the modems table (the daemon's) says which modems are up,
         # exactly as for `smsgw send`
         service = OutboundService(self.store, EventBus(), settings=settings)
@@ -336,30 +364,22 @@ class _Round:
 
     async def _settled(self) -> bool:
         bodies = {t.body for t in self.inbound}
-        with _read_db(self.db_path) as db:
+        assert self.database is not None
+        with reading(self.database) as db:
             got = {
                 body
-                for (body,) in db.execute(
+                for (body,) in db.rows(
                     "SELECT body FROM messages WHERE direction = 'inbound'"
                 )
             }
-            open_outbound = db.execute(
+            open_outbound = db.value(
                 "SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND "
                 f"status NOT IN ({', '.join('?' * len(SETTLED_OUTBOUND))})",
                 sorted(SETTLED_OUTBOUND),
-            ).fetchone()[0]
+            )
         if not bodies <= got or open_outbound:
             return False
         return not await self.sim.leftovers()
-
-
-@contextlib.contextmanager
-def _read_db(path: Path) -> Iterator[sqlite3.Connection]:
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    try:
-        yield db
-    finally:
-        db.close()
 
 
 # ---------------------------------------------------------------- the checks
@@ -433,21 +453,22 @@ def expected_part_keys(
 
 
 async def collect(round_: _Round) -> Evidence:
-    """Read the database (plain sqlite3: not the code under test) and the simulator."""
-    with _read_db(round_.db_path) as db:
+    """Read the database (plain SQL: not the code under test) and the simulator."""
+    assert round_.database is not None
+    with reading(round_.database) as db:
         inbound_rows = [
             InboundRow(*row)
-            for row in db.execute(
+            for row in db.rows(
                 "SELECT m.body, m.status, m.parts_count, m.modem, c.number "
                 "FROM messages m JOIN conversations c ON c.id = m.conversation_id "
                 "WHERE m.direction = 'inbound'"
             )
         ]
-        loose_parts = db.execute(
+        loose_parts = db.value(
             "SELECT COUNT(*) FROM inbound_parts WHERE message_id IS NULL"
-        ).fetchone()[0]
+        )
         states: dict[int, list[str]] = {}
-        for message_id, status in db.execute(
+        for message_id, status in db.rows(
             "SELECT message_id, status FROM outbound_parts ORDER BY message_id, seq"
         ):
             states.setdefault(message_id, []).append(status)
@@ -455,7 +476,7 @@ async def collect(round_: _Round) -> Evidence:
             OutboundRow(
                 mid, number, body, status, parts, ref, key, tuple(states.get(mid, []))
             )
-            for mid, number, body, status, parts, ref, key in db.execute(
+            for mid, number, body, status, parts, ref, key in db.rows(
                 "SELECT id, number, body, status, parts_count, concat_ref, "
                 "idempotency_key FROM messages WHERE direction = 'outbound' ORDER BY id"
             )
@@ -622,9 +643,22 @@ def _check_outbound_states(
         )
 
 
-async def run_round(workdir: Path, spec: RoundSpec, number: int) -> RoundResult:
-    """One round in `workdir` (which the caller creates and removes)."""
-    return await _Round(workdir, spec, number).run()
+async def run_round(
+    workdir: Path,
+    spec: RoundSpec,
+    number: int,
+    *,
+    server: str | None = None,
+    keep_database: bool = False,
+) -> RoundResult:
+    """One round in `workdir` (which the caller creates and removes), on a new SQLite
+    file there or, with a PostgreSQL `server` (by default SMSGW_DATABASE_URL's, when
+    set), on a new database made there and dropped after (unless `keep_database`)."""
+    server = server or server_url()
+    if server is None:
+        return await _Round(workdir, spec, number, None).run()
+    with scratch_database(server, prefix="smsgw_crash", keep=keep_database) as url:
+        return await _Round(workdir, spec, number, url).run()
 
 
 def summary(results: Sequence[RoundResult]) -> str:

@@ -8,6 +8,10 @@ in a subprocess of its own, driven as an operator would drive them.
   notify socket of its own (READY=1, WATCHDOG=1, STOPPING=1, as systemd would get them),
   SIGKILL/SIGTERM, restart, and its CPU time from /proc.
 - `write_config`: a gateway.ini for modems on the simulator's TCP ports.
+- `DatabaseReader`: a read-only connection of its own to the daemon's database (SQLite
+  or PostgreSQL), for what a harness checks or polls: plain SQL, not the code under test.
+- `scratch_database`: a new, empty PostgreSQL database for one run (each run of a
+  benchmark or crash round starts from an empty database, as from a new SQLite file).
 - `wait_until`: the bounded poll every wait goes through (no fixed sleeps).
 
 Every child runs in a session of its own and is ended by its process group, on failure
@@ -23,16 +27,22 @@ import os
 import random
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import textwrap
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import uuid
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar, overload
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
+import psycopg
+
+from gateway.config import DATABASE_URL_ENV, DatabaseSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEM_BASE_NUMBER = "+447700900001"  # the simulator's modems count up from here
@@ -290,6 +300,87 @@ class SimServer:
         return found
 
 
+# ---------------------------------------------------------------- the database
+
+
+class DatabaseReader:
+    """A read-only connection of its own to a gateway database, SQLite or PostgreSQL.
+
+    Harnesses read what they check through it with plain SQL, not through the code under
+    test (the store, the models). `rows` takes SQL with `?` placeholders on both engines
+    (and no other `?` or `%` in it).
+    Each statement sees what was committed when it ran (no transaction spans two)."""
+
+    def __init__(self, database: DatabaseSettings) -> None:
+        self.url = database.url
+        self._sqlite: sqlite3.Connection | None = None
+        self._postgresql: psycopg.Connection[Any] | None = None
+        if database.url is None:
+            self._sqlite = sqlite3.connect(
+                f"file:{database.path}?mode=ro", uri=True, timeout=10
+            )
+        else:
+            self._postgresql = psycopg.connect(
+                database.url,
+                autocommit=True,
+                options="-c default_transaction_read_only=on",
+            )
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Every row `sql` returns."""
+        if self._postgresql is not None:
+            found = self._postgresql.execute(sql.replace("?", "%s"), params)
+            return list(found.fetchall())
+        assert self._sqlite is not None
+        return list(self._sqlite.execute(sql, params).fetchall())
+
+    def value(self, sql: str, params: Sequence[object] = ()) -> Any:
+        """The first column of the one row `sql` returns."""
+        ((value, *_),) = self.rows(sql, params)
+        return value
+
+    def close(self) -> None:
+        if self._postgresql is not None:
+            self._postgresql.close()
+        if self._sqlite is not None:
+            self._sqlite.close()
+
+
+@contextlib.contextmanager
+def reading(database: DatabaseSettings) -> Iterator[DatabaseReader]:
+    """A `DatabaseReader` for the block, closed after it."""
+    reader = DatabaseReader(database)
+    try:
+        yield reader
+    finally:
+        reader.close()
+
+
+def server_url() -> str | None:
+    """SMSGW_DATABASE_URL when set: the PostgreSQL server benchmarks and crash rounds
+    make their scratch databases on (else they run on SQLite files)."""
+    return os.environ.get(DATABASE_URL_ENV) or None
+
+
+@contextlib.contextmanager
+def scratch_database(
+    url: str, *, prefix: str = "smsgw_bench", keep: bool = False
+) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server of `url` (which names a database
+    to connect to; the role needs CREATEDB); its URL, and it is dropped afterwards
+    unless `keep`."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+    finally:
+        if not keep:
+            with psycopg.connect(url, autocommit=True) as admin:
+                # FORCE: a daemon killed a moment ago may still hold a connection
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 # ---------------------------------------------------------------- the daemon
 
 
@@ -339,7 +430,8 @@ class GatewayProcess:
     """`smsgw run --config PATH` in a subprocess, told apart from systemd by nothing.
 
     `launcher` goes before the interpreter (e.g. strace); `pid` is then still the daemon's
-    own process, found as the launcher's child.
+    own process, found as the launcher's child. `database_url`: its PostgreSQL database
+    (SMSGW_DATABASE_URL in its environment; by default it inherits this process's).
     """
 
     def __init__(
@@ -351,8 +443,10 @@ class GatewayProcess:
         module: str = "gateway.cli",
         watchdog_s: float | None = None,
         under_systemd: bool = False,
+        database_url: str | None = None,
     ) -> None:
         self.config = config
+        self._database_url = database_url
         self.log = workdir / "daemon.log"
         self.sock_path = workdir / "notify.sock"
         self._launcher = tuple(launcher)
@@ -383,6 +477,8 @@ class GatewayProcess:
             env["WATCHDOG_USEC"] = str(int(self._watchdog_s * 1_000_000))
         if self._under_systemd:
             env["INVOCATION_ID"] = "harness"
+        if self._database_url is not None:
+            env[DATABASE_URL_ENV] = self._database_url
         return env
 
     async def spawn(self) -> None:

@@ -47,8 +47,8 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: the repository root is the import root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.args import positive_int
-from gateway.config import DatabaseUrl, Settings, parse_settings
+from bench.args import positive_int, postgresql_url
+from gateway.config import Settings, parse_settings
 from gateway.events import EventBus
 from gateway.inbox.policy import encode_cursor
 from gateway.inbox.records import Cursor
@@ -584,13 +584,6 @@ def _settings(path: Path, url: str | None) -> Settings:
     return replace(settings, database=replace(settings.database, url=url))
 
 
-def _database_url(text: str) -> str:
-    url = DatabaseUrl().parse(text)
-    if url is None:
-        raise argparse.ArgumentTypeError(f"expected {DatabaseUrl.form}")
-    return url
-
-
 async def run(args: argparse.Namespace) -> tuple[Seeded, list[Figure]]:
     path = Path(args.db) if args.db else Path(tempfile.mkdtemp()) / "inbox-bench.db"
     settings = _settings(path, args.database_url)
@@ -677,7 +670,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--db", help="seed this (new) file and keep it")
     parser.add_argument(
         "--database-url",
-        type=_database_url,
+        type=postgresql_url,
         help="seed this empty PostgreSQL database instead (default: "
         "$SMSGW_DATABASE_URL when set, else a SQLite file); kept",
     )
