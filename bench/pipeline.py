@@ -4,14 +4,16 @@ and gammu-smsd against the same simulator in the same run.
     .venv/bin/python bench/pipeline.py [--modems 1,4,16] [--outbound 2000]
         [--inbound 300] [--inbound-rate 20] [--gammu-messages 40] [--gammu-inbound 12]
         [--skip-gammu] [--status-reports] [--paced] [--no-strace] [--automation]
-        [--json PATH]
+        [--database-url URL] [--json PATH]
 
 For each modem count, a simulator (`python -m modem.sim --tcp ... --modems N`, zero
 latency) and the daemon each run in a process of their own; the daemon is `smsgw run`
 with one [modem:mN] section per simulated modem, its pacing lifted (bench/unpaced.py:
 a SIM is paced at 600 parts/min at most, which would be all a throughput test measured;
 `--paced` keeps it) and status reports off (gammu-smsd runs with delivery reports off
-too; `--status-reports` turns ours on).
+too; `--status-reports` turns ours on). Each modem count starts from an empty database: a
+new SQLite file, or with `--database-url` (by default SMSGW_DATABASE_URL, when set) a
+database made for it on that PostgreSQL server and dropped after.
 
 Outbound: `--outbound` messages (every 4th 3 parts, the rest 1: bench/modem_throughput's
 mix) are queued through OutboundService before the daemon starts, as `smsgw send`
@@ -20,14 +22,15 @@ clock) x messages/parts - the steady state, measured the way modem_throughput me
 gammu-smsd.
 Inbound: phones text the modems round-robin at `--inbound-rate` per second (1-part
 texts). Latency = when this process first sees the message committed (a read-only
-SQLite connection polled every 2 ms) minus when the simulator handed the text to the
-modem (the `at` of POST /phones/N/send, the simulator's clock; both clocks are this
-machine's). p50/p99 by nearest rank.
+connection of its own, bench.harness.DatabaseReader, polled every 2 ms) minus when the
+simulator handed the text to the modem (the `at` of POST /phones/N/send, the
+simulator's clock; both clocks are this machine's). p50/p99 by nearest rank.
 fsyncs per message: the daemon runs under `strace -f --seccomp-bpf -e
 trace=fsync,fdatasync` (only those calls stop it), and the calls made between the
 phase's first and last event are counted - the WAL's (one per committed transaction)
 and the database file's (checkpoints). Queueing the outbound messages costs commits in
-the queueing process as well: counted from its store's stats and shown apart.
+the queueing process as well: counted from its store's stats and shown apart. On
+PostgreSQL the server makes the fsyncs, not the daemon: not counted there.
 CPU per message: the daemon's utime + stime (/proc/PID/stat, all its threads) over the
 phase, divided by the phase's messages; the simulator's likewise, shown apart.
 
@@ -49,14 +52,13 @@ import platform
 import random
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -65,17 +67,20 @@ if __package__ in (None, ""):  # run as a script: the repository root is the imp
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import modem_throughput as mt
-from bench.args import not_negative_int, positive_int
+from bench.args import not_negative_int, positive_int, postgresql_url
 from bench.harness import (
+    DatabaseReader,
     GatewayProcess,
     HarnessError,
     SimServer,
     first_child,
     process_cpu_s,
+    scratch_database,
+    server_url,
     wait_until,
     write_config,
 )
-from gateway.config import load_settings
+from gateway.config import Settings, load_settings
 from gateway.domain import MessageOrigin
 from gateway.events import EventBus
 from gateway.outbox.service import OutboundService
@@ -192,29 +197,38 @@ class _Window:
 
 
 class _DbWatch:
-    """A read-only look at the daemon's database."""
+    """A read-only look at the daemon's database (either engine)."""
 
-    def __init__(self, path: Path) -> None:
-        self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    def __init__(self, settings: Settings) -> None:
+        self.db = DatabaseReader(settings.database)
 
     def close(self) -> None:
         self.db.close()
 
     def parts_by_status(self) -> dict[str, int]:
-        rows = self.db.execute(
+        rows = self.db.rows(
             "SELECT status, COUNT(*) FROM outbound_parts GROUP BY status"
-        ).fetchall()
+        )
         return {str(s): int(n) for s, n in rows}
 
     def inbound_after(self, last_id: int) -> list[tuple[int, str]]:
         return [
             (int(i), str(b))
-            for i, b in self.db.execute(
+            for i, b in self.db.rows(
                 "SELECT id, body FROM messages WHERE id > ? AND direction = 'inbound' "
                 "ORDER BY id",
                 (last_id,),
             )
         ]
+
+
+def _settings(config: Path, database_url: str | None) -> Settings:
+    """The gateway.ini at `config`, on the PostgreSQL database at `database_url` (None:
+    what the file and the environment say)."""
+    settings = load_settings(config)
+    if database_url is None:
+        return settings
+    return replace(settings, database=replace(settings.database, url=database_url))
 
 
 async def run_ours(
@@ -223,8 +237,10 @@ async def run_ours(
     workdir: Path,
     *,
     use_strace: bool,
+    database_url: str | None = None,
 ) -> Figures:
-    """One modem count: queue, start the daemon, drain the queue, then texts come in."""
+    """One modem count: queue, start the daemon, drain the queue, then texts come in.
+    `database_url`: an empty PostgreSQL database (None: a new SQLite file in workdir)."""
     figures = Figures(OURS, modems)
     texts = mt.make_texts(args.outbound, 4)
     sim = SimServer(workdir, modems, rng=random.Random(modems))
@@ -242,17 +258,19 @@ async def run_ours(
             outbound=outbound,
             automation=args.automation,
         )
-        await _queue(config, texts, figures)
+        settings = _settings(config, database_url)
+        await _queue(settings, texts, figures)
         daemon = GatewayProcess(
             workdir,
             config,
             launcher=strace_prefix(trace) if use_strace else (),
             module="gateway.cli" if args.paced else "bench.unpaced",
+            database_url=database_url,
         )
         watch = None
         try:
             await daemon.start()
-            watch = _DbWatch(workdir / "var" / "gateway.db")
+            watch = _DbWatch(settings)
             sent_window = await _drain(watch, daemon, sim, len(texts))
             await _outbound_figures(figures, sim, sent_window, texts)
             in_window, latencies = await _inbound(watch, daemon, sim, args)
@@ -282,9 +300,8 @@ async def run_ours(
     return figures
 
 
-async def _queue(config: Path, texts: Sequence[str], figures: Figures) -> None:
+async def _queue(settings: Settings, texts: Sequence[str], figures: Figures) -> None:
     """Queue every text (as `smsgw send` would), before the daemon runs."""
-    settings = load_settings(config)
     store = await open_database(settings)  # creates the schema, as the daemon would
     try:
         service = OutboundService(store, EventBus(), settings=settings)
@@ -649,6 +666,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="run the support automation and CSAT with their default rules (off: the "
         "message paths alone)",
     )
+    parser.add_argument(
+        "--database-url",
+        type=postgresql_url,
+        default=server_url(),
+        metavar="URL",
+        help="run on PostgreSQL: a database of its own for each modem count, made on "
+        "this server (the role needs CREATEDB) and dropped after (default: "
+        "$SMSGW_DATABASE_URL when set, else SQLite files)",
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write JSON")
     return parser.parse_args(list(argv))
 
@@ -656,21 +682,39 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 def measure(args: argparse.Namespace) -> tuple[list[Figures], list[str]]:
     """Every modem count, then gammu-smsd; a failure is recorded, the rest still runs."""
     notes: list[str] = []
-    use_strace = not args.no_strace and strace_works()
+    server = args.database_url
+    use_strace = not args.no_strace and server is None and strace_works()
     if not use_strace:
-        notes.append(
-            "fsyncs: not counted ("
-            + ("--no-strace" if args.no_strace else "strace missing or not permitted")
-            + ")"
+        why = (
+            "--no-strace"
+            if args.no_strace
+            else "PostgreSQL: the server fsyncs, not the daemon"
+            if server is not None
+            else "strace missing or not permitted"
         )
+        notes.append(f"fsyncs: not counted ({why})")
     results: list[Figures] = []
     for modems in args.modems:
         print(f"  {OURS}, {modems} modem(s) ...", flush=True)
-        with tempfile.TemporaryDirectory(prefix=f"bench-pipeline-{modems}-") as tmp:
+        with (
+            tempfile.TemporaryDirectory(prefix=f"bench-pipeline-{modems}-") as tmp,
+            contextlib.ExitStack() as stack,
+        ):
+            url = None
+            if server is not None:
+                url = stack.enter_context(
+                    scratch_database(server, prefix="smsgw_pipeline")
+                )
             try:
                 results.append(
                     asyncio.run(
-                        run_ours(modems, args, Path(tmp), use_strace=use_strace)
+                        run_ours(
+                            modems,
+                            args,
+                            Path(tmp),
+                            use_strace=use_strace,
+                            database_url=url,
+                        )
                     )
                 )
             except (HarnessError, OSError) as exc:
@@ -698,7 +742,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"{args.outbound} messages out (every 4th 3 parts), {args.inbound} in at "
         f"{args.inbound_rate:g}/s, per modem count {','.join(map(str, args.modems))}; "
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        + ("PostgreSQL" if args.database_url else "SQLite"),
         flush=True,
     )
     try:
@@ -756,7 +801,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "python": platform.python_version(),
                 "platform": platform.platform(),
             },
-            "settings": {k: v for k, v in vars(args).items() if k != "json"},
+            "settings": {
+                k: v
+                for k, v in vars(args).items()
+                if k not in ("json", "database_url")  # it may hold a password
+            }
+            | {"database": "postgresql" if args.database_url else "sqlite"},
             "results": [asdict(r) for r in results],
             "ratio_ours_to_gammu": ratio,
             "notes": notes,
