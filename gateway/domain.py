@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeAlias
 
+from gateway.errors import InvalidInput
 from modem.pdu.types import Concat
 
 JsonValue: TypeAlias = (
@@ -29,6 +30,18 @@ def storable_text(text: str) -> str:
     """A customer's text as every engine stores it: U+0000, which PostgreSQL text cannot
     hold (SQLite can), becomes U+FFFD. The part's PDU keeps the original bytes."""
     return text.replace("\x00", "\ufffd")
+
+
+NUL_REFUSED = "the NUL character (U+0000) is not allowed"
+
+
+def refuse_nul(text: str, field: str) -> str:
+    """`text` typed by an agent or sent to the API, unless it holds U+0000: refused
+    alike on every engine (PostgreSQL text cannot hold it, and nobody types it), with
+    InvalidInput naming `field`. A customer's text is never refused: storable_text."""
+    if "\x00" in text:
+        raise InvalidInput(field, NUL_REFUSED)
+    return text
 
 
 class NumberKind(enum.StrEnum):

@@ -12,6 +12,7 @@ from web.middleware import (
     auth_middleware,
     csrf_middleware,
     error_middleware,
+    input_middleware,
     security_headers,
 )
 from web.render import create_templates
@@ -26,10 +27,15 @@ def create_app(
     services: Services, settings: Settings, *, routes: tuple[Route, ...] = ROUTES
 ) -> web.Application:
     """The web application over the running services; serve it with an AppRunner."""
-    # Outermost first: errors see everything (auth and CSRF refusals too), and CSRF runs
-    # once the caller is known.
+    # Outermost first: errors see everything (auth and CSRF refusals too), CSRF runs once
+    # the caller is known, and bodies are read for U+0000 only for callers let in.
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware, csrf_middleware],
+        middlewares=[
+            error_middleware,
+            auth_middleware,
+            csrf_middleware,
+            input_middleware,
+        ],
         client_max_size=CLIENT_MAX_SIZE_BYTES,
     )
     app[keys.SERVICES] = services

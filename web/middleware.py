@@ -1,5 +1,5 @@
-"""The request pipeline: errors (outermost), then authentication and roles, then CSRF;
-security headers on every response.
+"""The request pipeline: errors (outermost), then authentication and roles, then CSRF,
+then what the request carries; security headers on every response.
 
 Errors: any GatewayError, aiohttp HTTP error, malformed JSON body or unexpected exception
 becomes ONE JSON shape on /api/ paths and /healthz (`error_body`) and the error page on the
@@ -16,10 +16,16 @@ CSRF: a state-changing request that carries the session cookie must echo the ses
 CSRF token (form field `csrf_token` or header `X-CSRF-Token`); any state-changing request
 without a bearer token must also come from this site (Origin, Sec-Fetch-Site). Bearer
 requests carry no ambient credential, so they are exempt.
+
+Input: U+0000 (NUL) is refused wherever a request carries text - a path or query
+parameter, a form field, any key or string of a JSON body - with a 400 naming the field,
+before a handler sees it (`gateway.domain.refuse_nul`: PostgreSQL text cannot hold it,
+so both engines refuse it alike). One rule for the API, the console and Twilio's API.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -35,10 +41,11 @@ from gateway.auth.errors import (
     NotAuthenticated,
 )
 from gateway.auth.records import AuthMethod, Identity
-from gateway.domain import JsonValue
+from gateway.domain import JsonValue, refuse_nul
 from gateway.errors import GatewayError
 from web import keys
 from web.access import STATIC_ROUTE, Access
+from web.api.fields import is_json
 from web.cookies import SESSION_COOKIE
 from web.prometheus import METRICS_PATH
 from web.prometheus import guard as scrape_guard
@@ -57,6 +64,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+# How JSON writes U+0000 (the only way: a raw control character is not valid JSON)
+_JSON_NUL = b"\\u0000"
 
 # No inline scripts or styles anywhere: an injected <script> cannot run even if escaping
 # were ever missed.
@@ -307,6 +316,52 @@ def _check_origin(request: web.Request) -> None:
         allowed.add(urlsplit(base_url).netloc)
     if urlsplit(origin).netloc not in allowed:
         raise CsrfRejected("a request from another site was refused")
+
+
+# ---------------------------------------------------------------------- input
+
+
+@web.middleware
+async def input_middleware(
+    request: web.Request, handler: Handler
+) -> web.StreamResponse:
+    """Refuse U+0000 in any text the request carries, naming the field (a 400)."""
+    for name, value in request.match_info.items():
+        refuse_nul(value, name)
+    for name, value in request.query.items():
+        refuse_nul(name, "query")
+        refuse_nul(value, name)
+    if request.method in SAFE_METHODS or not request.body_exists:
+        return await handler(request)
+    if request.content_type in _FORM_TYPES:
+        try:
+            form = await request.post()
+        except ValueError:  # malformed: whoever reads it answers as without this check
+            return await handler(request)
+        for name, field in form.items():
+            refuse_nul(name, "form")
+            if isinstance(field, str):  # a file's content is its handler's to judge
+                refuse_nul(field, name)
+    elif is_json(request.content_type) and _JSON_NUL in await request.read():
+        # Parsed twice only where a NUL may be; a body that is not UTF-8 JSON after all
+        # is left to read_json, which says what is wrong with it.
+        with contextlib.suppress(ValueError, RecursionError):
+            _refuse_nul_in(json.loads((await request.read()).decode("utf-8")), "")
+    return await handler(request)
+
+
+def _refuse_nul_in(value: object, path: str) -> None:
+    """Every key and string of a JSON value; the field is its path (context.order_id,
+    tags[0])."""
+    if isinstance(value, str):
+        refuse_nul(value, path or "body")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_nul(key, path or "body")  # a key is named by what holds it
+            _refuse_nul_in(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_nul_in(item, f"{path}[{index}]")
 
 
 # ---------------------------------------------------------------------- headers

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from gateway.domain import ConversationStatus, JsonValue, Priority
+from gateway.domain import ConversationStatus, JsonValue, Priority, refuse_nul
 from gateway.errors import InvalidInput
 from gateway.inbox.records import Cursor, Ownership, ReplyContext, SearchTerms
 
@@ -264,8 +264,7 @@ def note_body(text: str, *, field: str = "body") -> str:
 
 
 def _storable(text: str, field: str) -> None:
-    if "\x00" in text:
-        raise InvalidInput(field, "NUL characters are not allowed")
+    refuse_nul(text, field)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

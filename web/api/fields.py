@@ -21,7 +21,7 @@ from typing import ClassVar
 from aiohttp import web
 from multidict import MultiMapping
 
-from gateway.domain import JsonObject, JsonValue
+from gateway.domain import JsonObject, JsonValue, refuse_nul
 from gateway.errors import GatewayError, InvalidInput
 
 JsonDict = dict[str, JsonValue]
@@ -46,7 +46,7 @@ class InvalidJson(GatewayError):
 async def read_json(request: web.Request) -> JsonValue:
     """The request's JSON body: UTF-8, no NaN or Infinity, sent as application/json."""
     kind = request.content_type
-    if kind not in JSON_TYPES and not kind.endswith("+json"):
+    if not is_json(kind):
         raise web.HTTPUnsupportedMediaType(
             text=f"send the body as JSON (Content-Type: application/json), not {kind}"
         )
@@ -65,6 +65,11 @@ async def read_json(request: web.Request) -> JsonValue:
         raise InvalidJson(f"the body is not valid JSON ({exc})") from None
     except RecursionError:
         raise InvalidJson("the body is nested too deeply") from None
+
+
+def is_json(content_type: str) -> bool:
+    """Whether a body of this type is JSON (application/json, or anything +json)."""
+    return content_type in JSON_TYPES or content_type.endswith("+json")
 
 
 def _no_constant(name: str) -> JsonValue:
@@ -303,8 +308,7 @@ class TextList(Field):
 
 def storable(text: str, name: str) -> None:
     """Refuse text the store cannot keep as UTF-8, or that no person typed (NUL)."""
-    if "\x00" in text:
-        raise InvalidInput(name, "NUL characters are not allowed")
+    refuse_nul(text, name)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
