@@ -1,6 +1,6 @@
-# The two commands of the README: `make run` starts the gateway, `make test` runs every check.
-# `make test-pg` runs the suite again on a throw-away PostgreSQL (issue 8; joins `test`
-# once it is green there).
+# The two commands of the README: `make run` starts the gateway, `make test` runs every check:
+# the linters, then the suite on SQLite (the one-box default), then again on a throw-away
+# PostgreSQL cluster (several boxes, issue 8). `make pytest` / `make pytest-pg` run one pass.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -31,7 +31,7 @@ pytest: $(STAMP)
 pytest-pg: $(STAMP)
 	sh .ci/postgresql-tests $(VENV)/bin/pytest -n 2
 
-test: system-deps check pytest
+test: system-deps check pytest pytest-pg
 
 test-pg: system-deps pytest-pg
 
