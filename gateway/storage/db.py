@@ -27,7 +27,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import random
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -56,8 +58,13 @@ SQLITE_PRAGMAS: tuple[tuple[str, object], ...] = (
     ("foreign_keys", 1),
     ("busy_timeout", BUSY_TIMEOUT_MS),
 )
-# A unit that loses a serialization race on PostgreSQL runs again, up to this many times.
+# A unit that loses a serialization race on PostgreSQL runs again, up to this many times,
+# after a random pause up to RETRY_PAUSE_BASE_S * 2**attempt (at most RETRY_PAUSE_MAX_S):
+# run again at once, it meets the same transactions of the other box that it lost to
+# (two boxes queueing and claiming at full speed lost 20 immediate retries in a row).
 PG_RETRIES = 20
+RETRY_PAUSE_BASE_S = 0.002
+RETRY_PAUSE_MAX_S = 0.25
 # SQLSTATEs that mean "run the whole transaction again": serialization failure, deadlock.
 _RETRY_SQLSTATES = frozenset({"40001", "40P01"})
 
@@ -103,6 +110,13 @@ def _must_retry(exc: BaseException) -> bool:
     """Whether `exc` is PostgreSQL asking for the transaction to be run again."""
     errors = (exc, exc.__cause__ or exc.__context__)
     return any(getattr(e, "sqlstate", None) in _RETRY_SQLSTATES for e in errors)
+
+
+def retry_pause_s(attempt: int, *, draw: Callable[[], float] | None = None) -> float:
+    """How long to wait before running a unit again after its `attempt`-th lost race
+    (`draw`: a number in [0, 1), random by default, so two boxes do not collide again)."""
+    fraction = random.random() if draw is None else draw()
+    return fraction * min(RETRY_PAUSE_BASE_S * 2.0**attempt, RETRY_PAUSE_MAX_S)
 
 
 def _settle(future: asyncio.Future[Any], outcome: _Outcome) -> None:
@@ -291,9 +305,17 @@ class Store:
                     self._require_transaction(unit)
             except Exception as exc:  # noqa: BLE001 - handed to the caller, who raises it
                 self.stats.rollbacks += 1
-                if attempt <= PG_RETRIES and _must_retry(exc):
-                    self.stats.retries += 1
-                    continue
+                if _must_retry(exc):
+                    if attempt <= PG_RETRIES:
+                        self.stats.retries += 1
+                        time.sleep(retry_pause_s(attempt))
+                        continue
+                    _LOGGER.warning(
+                        "%s lost %d serialization races in a row; giving up on it: %s",
+                        getattr(unit.fn, "__qualname__", unit.fn),
+                        attempt,
+                        exc,
+                    )
                 self.stats.failed_units += 1
                 return _Outcome(error=exc)
             self.stats.commits += 1

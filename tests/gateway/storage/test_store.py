@@ -15,7 +15,7 @@ from storehelpers import T0, Gate
 from gateway.config import Settings, parse_settings
 from gateway.domain import NumberKind
 from gateway.errors import StorageError
-from gateway.storage import models, queries
+from gateway.storage import db, models, queries
 from gateway.storage.db import Store, open_database
 
 
@@ -296,3 +296,43 @@ async def test_two_stores_in_one_process_keep_to_their_own_files(
     finally:
         await first.close()
         await second.close()
+
+
+class _LostRace(Exception):
+    """What psycopg raises when PostgreSQL cancels a transaction to keep it serializable."""
+
+    sqlstate = "40001"
+
+
+async def test_a_unit_that_loses_a_race_runs_again_after_a_growing_pause(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pauses: list[float] = []
+    monkeypatch.setattr(db.time, "sleep", pauses.append)
+    monkeypatch.setattr(db.random, "random", lambda: 1.0)  # the longest pause drawn
+    attempts = []
+
+    def unit() -> str:
+        attempts.append(1)
+        if len(attempts) <= 3:
+            raise _LostRace("could not serialize access")
+        return "committed"
+
+    assert await store.run(unit) == "committed"
+    assert pauses == [db.RETRY_PAUSE_BASE_S * 2**n for n in (1, 2, 3)]
+    assert store.stats.retries == 3
+    assert db.retry_pause_s(30, draw=lambda: 1.0) == db.RETRY_PAUSE_MAX_S
+
+
+async def test_a_unit_that_keeps_losing_fails_with_a_warning(
+    store: Store, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(db.time, "sleep", lambda s: None)
+
+    def hopeless() -> None:
+        raise _LostRace("could not serialize access")
+
+    with pytest.raises(_LostRace):
+        await store.run(hopeless)
+    assert store.stats.retries == db.PG_RETRIES
+    assert f"lost {db.PG_RETRIES + 1} serialization races in a row" in caplog.text
