@@ -63,6 +63,9 @@ SQLITE_PRAGMAS: tuple[tuple[str, object], ...] = (
 # run again at once, it meets the same transactions of the other box that it lost to
 # (two boxes queueing and claiming at full speed lost 20 immediate retries in a row).
 PG_RETRIES = 20
+# A batch (group commit) that lost a race runs again whole this many times before its units
+# are run one by one, each with PG_RETRIES of its own.
+BATCH_RETRIES = 3
 RETRY_PAUSE_BASE_S = 0.002
 RETRY_PAUSE_MAX_S = 0.25
 # SQLSTATEs that mean "run the whole transaction again": serialization failure, deadlock.
@@ -277,19 +280,27 @@ class Store:
     def _run_batch(self, batch: list[_Unit]) -> list[_Outcome]:
         if len(batch) == 1:
             return [self._run_alone(batch[0])]
-        try:
-            outcomes = self._run_together(batch)
-        except _BatchFailed as exc:
-            # Not any unit's fault as far as we can tell: give each its own transaction,
-            # so a unit that breaks the batch fails alone.
-            _LOGGER.warning(
-                "a transaction of %d units failed (%s); retrying them one by one",
-                len(batch),
-                exc.__cause__,
-            )
-            self.stats.split_batches += 1
-            return [self._run_alone(unit) for unit in batch]
-        return outcomes
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._run_together(batch)
+            except _BatchFailed as exc:
+                cause = exc.__cause__ or exc
+                if _must_retry(cause) and attempt <= BATCH_RETRIES:
+                    # a lost race is nobody's fault: the batch runs again, whole
+                    self.stats.retries += 1
+                    time.sleep(retry_pause_s(attempt))
+                    continue
+                # Not any unit's fault as far as we can tell: give each its own
+                # transaction, so a unit that breaks the batch fails alone.
+                _LOGGER.warning(
+                    "a transaction of %d units failed (%s); retrying them one by one",
+                    len(batch),
+                    cause,
+                )
+                self.stats.split_batches += 1
+                return [self._run_alone(unit) for unit in batch]
 
     def _run_alone(self, unit: _Unit) -> _Outcome:
         db = self._database()

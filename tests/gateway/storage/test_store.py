@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import peewee
 import pytest
 from storehelpers import T0, Gate
 
@@ -336,3 +337,30 @@ async def test_a_unit_that_keeps_losing_fails_with_a_warning(
         await store.run(hopeless)
     assert store.stats.retries == db.PG_RETRIES
     assert f"lost {db.PG_RETRIES + 1} serialization races in a row" in caplog.text
+
+
+async def test_a_batch_that_loses_a_race_runs_again_whole(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db.time, "sleep", lambda s: None)
+    gate = Gate()
+    held = await gate.hold(store)
+    losses = []
+
+    def loses_once(i: int) -> int:
+        queries.upsert_contact(f"+4477009{i:05d}", NumberKind.E164, now=T0)
+        if not losses:
+            losses.append(i)
+            lost = peewee.OperationalError("could not serialize access")
+            lost.sqlstate = "40001"  # type: ignore[attr-defined]  # as psycopg's
+            raise lost
+        return i
+
+    runs = [asyncio.ensure_future(store.run(loses_once, i)) for i in range(4)]
+    await asyncio.sleep(0)
+    gate.release.set()
+    await held
+    assert await asyncio.gather(*runs) == [0, 1, 2, 3]
+    assert store.stats.split_batches == 0  # one transaction again, not four
+    assert store.stats.retries == 1
+    assert len(await store.run(queries.list_contacts)) == 4
