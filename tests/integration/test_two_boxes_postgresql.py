@@ -211,9 +211,12 @@ async def test_two_boxes_send_once_show_each_other_live_and_cover_a_dead_one(
         by_modem = Counter(number for number, _ in parts)
         numbers = {**a.modems, **b.modems}
         assert set(by_modem) == set(numbers.values()), by_modem  # all four sent
-        for node in (a, b):  # spread over both boxes: neither took under a quarter
+        # spread over both boxes. Not evenly: each text goes to the modem with the
+        # fewest queued parts, so the box whose modems drain faster (less loaded, here)
+        # gets more (one CI run: 24 % and 76 %)
+        for node in (a, b):
             share = sum(by_modem[n] for n in node.modems.values()) / len(parts)
-            assert share > 0.25, (node.name, by_modem)
+            assert share > 0.1, (node.name, by_modem)
         for i, message_id in enumerate(ids[:50]):  # the phone got the whole text
             message = await store.run(queries.get_message, message_id)
             inbox = await sim.inbox(message.number)
