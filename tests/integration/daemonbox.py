@@ -74,6 +74,9 @@ class Clock:
     def __call__(self) -> datetime:
         return self.now
 
+    def set(self, when: datetime) -> None:
+        self.now = when
+
 
 @dataclass
 class Box:

@@ -27,18 +27,14 @@ from typing import Any
 
 import pytest
 
-from gateway import daemon as daemon_module
 from gateway.config import ModemSettings
 from gateway.daemon import Daemon
 from gateway.domain import ConversationStatus, Direction, utcnow
 from gateway.inbox.records import SYSTEM
-from gateway.outbox import dispatcher as dispatcher_module
 from gateway.services import Services
 from gateway.storage import queries
 from gateway.storage.db import Store
 from gateway.templates.errors import MissingVariable
-from gateway.webhooks import relay as relay_module
-from gateway.webhooks.relay import WebhookRelay
 from modem.events import ModemState
 from modem.sim.network import SimNetwork
 from modem.sim.server import loopback_opener
@@ -52,9 +48,10 @@ from tests.gateway.gwhelpers import (
     settings_for,
 )
 from tests.gateway.webhooks.receiver import Receiver
-from tests.gateway.webhooks.test_webhook_relay import FAST
-
-pytestmark = pytest.mark.integration
+from tests.integration.daemonbox import (
+    Clock,
+    fast_daemon,  # noqa: F401 (the fixture every test here uses)
+)
 
 INI = """
 [outbound]
@@ -76,31 +73,9 @@ OPTIONS = {
 NOTICE = "Your technician comes Tuesday 10:00. Reply 1 to confirm, 2 to reschedule."
 
 
-@pytest.fixture(autouse=True)
-def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Short idle polls (a fixed clock moves only when told: the loops must look again
-    soon) and the relay's short test timings."""
-    monkeypatch.setattr(dispatcher_module, "IDLE_POLL_S", 0.05)
-    monkeypatch.setattr(relay_module, "POLL_INTERVAL_S", 0.02)
-    monkeypatch.setattr(relay_module, "SHUTDOWN_GRACE_S", 0.2)
-
-    def fast(store: Any, bus: Any, settings: Any, **kwargs: Any) -> WebhookRelay:
-        return WebhookRelay(store, bus, FAST, **kwargs)
-
-    monkeypatch.setattr(daemon_module, "WebhookRelay", fast)
-
-
-class Clock:
-    """A clock moved by hand."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, when: datetime) -> None:
-        self.now = when
+# short idle polls (a fixed clock moves only when told: the loops must look again soon)
+# and the relay's short test timings
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("fast_daemon")]
 
 
 @dataclass
