@@ -547,12 +547,11 @@ SETTINGS: tuple[Setting, ...] = (
         "database",
         "pool_size",
         Integer(1, 64),
-        1,
-        "PostgreSQL only: connections this node opens, each on a db thread of its own "
-        "(SQLite always has one writer thread). Above 1, units of work run side by side "
-        "and commit out of the order they were asked in, which the inbound and outbound "
-        "paths still rely on (a status report right after its part's acceptance): keep 1 "
-        "for now.",
+        3,
+        "Connections this box opens: one writer, which runs every change in the order "
+        "it was asked for (with group commit), and pool_size - 1 read-only ones, which "
+        "serve pages, API lists and reports side by side, so a slow report never holds "
+        "up an incoming text. 1: reads queue behind the writes.",
     ),
     Setting(
         "database",

@@ -156,12 +156,12 @@ class ContactService:
 
     async def get(self, contact_id: int) -> ContactRecord:
         """The contact; NotFound if there is none."""
-        return await self._store.run(queries.get_contact, contact_id)
+        return await self._store.read(queries.get_contact, contact_id)
 
     async def find(self, number: str) -> ContactRecord | None:
         """The contact with this number, if any (None is an answer, not a failure)."""
         e164 = self.normalize(number)
-        return await self._store.run(queries.find_contact, e164)
+        return await self._store.read(queries.find_contact, e164)
 
     async def list(
         self, *, limit: int = 50, after_id: int | None = None
@@ -169,6 +169,6 @@ class ContactService:
         """Contacts by id, `limit` at a time after `after_id` (keyset pagination)."""
         if not 1 <= limit <= 1000:
             raise InvalidInput("limit", f"{limit} is not between 1 and 1000")
-        return await self._store.run(
+        return await self._store.read(
             queries.list_contacts, limit=limit, after_id=after_id
         )

@@ -49,6 +49,6 @@ class AuditLog:
         """Entries newest first, `limit` at a time before `before_id` (keyset pages)."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput("limit", f"{limit} is not between 1 and {MAX_PAGE}")
-        return await self._store.run(
+        return await self._store.read(
             queries.list_audit, limit=limit, before_id=before_id, subject=subject
         )

@@ -98,15 +98,15 @@ class AuthService:
         return user
 
     async def list_users(self) -> list[UserRecord]:
-        return await self._store.run(auth_queries.list_users)
+        return await self._store.read(auth_queries.list_users)
 
     async def get_user(self, user_id: int) -> UserRecord:
         """The user; NotFound if there is none."""
-        return await self._store.run(auth_queries.get_user, user_id)
+        return await self._store.read(auth_queries.get_user, user_id)
 
     async def has_users(self) -> bool:
         """Whether any active user exists (a new box has none: nobody can sign in)."""
-        return await self._store.run(auth_queries.count_users) > 0
+        return await self._store.read(auth_queries.count_users) > 0
 
     async def set_password(
         self, username: str, password: str, *, actor: str
@@ -230,11 +230,11 @@ class AuthService:
     async def list_tokens(self, username: str | None = None) -> list[TokenRecord]:
         """API tokens (revoked ones too), of one user or of all, newest first."""
         if username is None:
-            return await self._store.run(auth_queries.list_tokens)
-        user = await self._store.run(
+            return await self._store.read(auth_queries.list_tokens)
+        user = await self._store.read(
             auth_queries.find_user, credentials.normal_username(username, field="user")
         )
-        return await self._store.run(auth_queries.list_tokens, user_id=user.id)
+        return await self._store.read(auth_queries.list_tokens, user_id=user.id)
 
     async def revoke_token(self, token_id: int, *, actor: str) -> TokenRecord:
         """Revoke a token at once; NotFound if there is none."""

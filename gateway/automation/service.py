@@ -109,7 +109,7 @@ class AutomationService:
 
     async def view(self) -> RulesView:
         """Everything the rules editor shows."""
-        return await self._store.run(self._view_unit, self._clock())
+        return await self._store.read(self._view_unit, self._clock())
 
     def _view_unit(self, now: datetime) -> RulesView:
         """ON THE DB THREAD."""
@@ -144,7 +144,7 @@ class AutomationService:
 
     async def queues(self) -> list[QueueView]:
         """Every queue with its members, and whether it is open now."""
-        return await self._store.run(self._queues_unit, self._clock())
+        return await self._store.read(self._queues_unit, self._clock())
 
     def _queues_unit(self, now: datetime) -> list[QueueView]:
         """ON THE DB THREAD."""
@@ -181,19 +181,19 @@ class AutomationService:
         return found
 
     async def get_flow(self, flow_id: int) -> Flow:
-        return await self._store.run(
+        return await self._store.read(
             automation_queries.get_flow, policy.check_id(flow_id, "id")
         )
 
     async def get_queue(self, queue_id: int) -> QueueRecord:
-        return await self._store.run(
+        return await self._store.read(
             automation_queries.get_queue, policy.check_id(queue_id, "id")
         )
 
     async def state(self, conversation_id: int) -> AutomationState | None:
         """A conversation's automation state (None: the automation never saw it)."""
         cid = policy.check_id(conversation_id, "conversation_id")
-        return await self._store.run(automation_queries.load_state, cid)
+        return await self._store.read(automation_queries.load_state, cid)
 
     # -------------------------------------------------------------- settings
 
@@ -520,7 +520,7 @@ class AutomationService:
     async def is_away(self, user_id: int) -> bool:
         """Whether the user set themselves away."""
         uid = policy.check_id(user_id, "user_id")
-        return await self._store.run(automation_queries.is_away, uid)
+        return await self._store.read(automation_queries.is_away, uid)
 
     # -------------------------------------------------------------- the tester
 

@@ -69,7 +69,7 @@ class ContactsService(ContactService):
     async def profile(self, contact_id: int) -> ContactProfile:
         """The contact with their consent state and history and latest conversations."""
         cid = policy.check_id(contact_id, "contact_id")
-        return await self._store.run(inbox_queries.contact_profile, cid)
+        return await self._store.read(inbox_queries.contact_profile, cid)
 
     async def lookup(self, number: str) -> ContactProfile:
         """The profile of the contact with this number (any form); NotFound if none."""
@@ -82,7 +82,7 @@ class ContactsService(ContactService):
             key = number.strip()
             if len(key) > MAX_NUMBER_INPUT_CHARS or not key.isprintable():
                 raise
-        return await self._store.run(self._lookup_unit, key)
+        return await self._store.read(self._lookup_unit, key)
 
     @staticmethod
     def _lookup_unit(key: str) -> ContactProfile:
@@ -105,7 +105,7 @@ class ContactsService(ContactService):
         terms = self._search_terms(search)
         after = None if cursor is None else policy.decode_id_cursor(cursor)
         size = policy.check_limit(limit, maximum=policy.MAX_PAGE)
-        rows, more = await self._store.run(
+        rows, more = await self._store.read(
             inbox_queries.list_contacts, search=terms, after_id=after, limit=size
         )
         next_cursor = policy.encode_id_cursor(rows[-1].contact.id) if more else None
@@ -322,11 +322,11 @@ class ContactsService(ContactService):
 
     async def export_csv(self) -> AsyncIterator[str]:
         """The contact book as CSV text, a chunk per batch (stream it as it comes)."""
-        keys = await self._store.run(inbox_queries.attribute_keys)
+        keys = await self._store.read(inbox_queries.attribute_keys)
         yield csvio.export_lines([csvio.export_header(keys)])
         after: int | None = None
         while True:
-            rows = await self._store.run(
+            rows = await self._store.read(
                 inbox_queries.export_contacts, after_id=after, limit=EXPORT_BATCH_ROWS
             )
             if not rows:

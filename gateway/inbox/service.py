@@ -134,7 +134,7 @@ class InboxService:
         )
         after = None if cursor is None else policy.decode_cursor(cursor)
         size = policy.check_limit(limit, maximum=policy.MAX_PAGE)
-        rows, more = await self._store.run(
+        rows, more = await self._store.read(
             inbox_queries.list_conversations, query, after=after, limit=size
         )
         next_cursor = None
@@ -182,16 +182,16 @@ class InboxService:
         """How many conversations are open, pending, open and mine, open and nobody's."""
         if user_id is not None:
             policy.check_id(user_id, "user_id")
-        return await self._store.run(inbox_queries.inbox_counts, user_id)
+        return await self._store.read(inbox_queries.inbox_counts, user_id)
 
     async def filter_options(self) -> FilterOptions:
         """The tags, queues and modems the list can be filtered by."""
-        return await self._store.run(inbox_queries.filter_options)
+        return await self._store.read(inbox_queries.filter_options)
 
     async def get(self, conversation_id: int) -> ConversationSummary:
         """One conversation as a list row; NotFound if there is none."""
         cid = policy.check_id(conversation_id, "conversation_id")
-        return await self._store.run(inbox_queries.conversation_summary, cid)
+        return await self._store.read(inbox_queries.conversation_summary, cid)
 
     async def thread(
         self,
@@ -205,7 +205,7 @@ class InboxService:
         if before is not None:
             policy.check_id(before, "before")
         size = policy.check_limit(limit, maximum=policy.MAX_THREAD_PAGE)
-        return await self._store.run(
+        return await self._store.read(
             inbox_queries.thread, cid, before=before, limit=size
         )
 

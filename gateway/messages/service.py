@@ -27,7 +27,7 @@ class MessageService:
 
     async def get(self, message_id: int) -> MessageDetail:
         """The message and its parts; NotFound if there is none."""
-        return await self._store.run(message_queries.message_detail, message_id)
+        return await self._store.read(message_queries.message_detail, message_id)
 
     async def list(
         self,
@@ -48,6 +48,6 @@ class MessageService:
         if where.number is not None:
             number = normalize_number(where.number, self._region, field="number")
             where = dataclasses.replace(where, number=number)
-        return await self._store.run(
+        return await self._store.read(
             message_queries.list_messages, where, limit=limit, before_id=before_id
         )

@@ -113,8 +113,8 @@ class OpsMetrics:
 
     async def exposition(self, accept: str = "") -> tuple[bytes, str]:
         """The text format Prometheus asked for (Accept), and its content type."""
-        snapshot = await self._store.run(metrics_queries.ops_snapshot, self._path)
-        modems = await self._store.run(queries.list_modems)
+        snapshot = await self._store.read(metrics_queries.ops_snapshot, self._path)
+        modems = await self._store.read(queries.list_modems)
         scrape = _Scrape(snapshot, modems)
         if self._fleet is not None:
             for modem in self._fleet:

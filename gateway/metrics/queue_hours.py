@@ -31,7 +31,7 @@ class QueueHours:
 
     async def schedules(self) -> Mapping[str, Schedule]:
         """Each queue with hours, by name, as the automation reads it."""
-        snapshot = await self._store.run(automation_queries.rules_snapshot)
+        snapshot = await self._store.read(automation_queries.rules_snapshot)
         found: dict[str, Schedule] = {}
         for queue in snapshot.queues:
             rules, _ = ruleset.queue_rules(queue, self._timezone)

@@ -140,14 +140,14 @@ class MetricsService:
         """Every figure for the query: totals, by day, week, queue and agent."""
         await self.measure()
         start, end = day_bounds(query.timezone, query.first_day, query.last_day)
-        events = await self._store.run(
+        events = await self._store.read(
             metrics_queries.events_between,
             start,
             end,
             queue=query.queue,
             user_id=query.user_id,
         )
-        names = await self._store.run(metrics_queries.user_names)
+        names = await self._store.read(metrics_queries.user_names)
         return build_report(events, query, names)
 
     async def csv(self, query: ReportQuery, grouping: Grouping | str) -> str:
@@ -162,8 +162,8 @@ class MetricsService:
 
     async def options(self) -> ReportOptions:
         """The queues and agents the filters offer."""
-        queues = await self._store.run(metrics_queries.event_queues)
-        names = await self._store.run(metrics_queries.user_names)
+        queues = await self._store.read(metrics_queries.event_queues)
+        names = await self._store.read(metrics_queries.user_names)
         agents = tuple(sorted(names.items(), key=lambda item: item[1].casefold()))
         return ReportOptions(tuple(queues), agents)
 

@@ -311,7 +311,7 @@ class NotificationService:
     # -------------------------------------------------------------- reading
 
     async def get(self, notification_id: int) -> NotificationRecord:
-        return await self._store.run(
+        return await self._store.read(
             notification_queries.get_notification, notification_id
         )
 
@@ -320,7 +320,7 @@ class NotificationService:
     ) -> list[NotificationRecord]:
         """Newest first; `to` filters by recipient (read in the box's region)."""
         number = None if to is None else self._outbound.normalize(to, field="to")
-        return await self._store.run(
+        return await self._store.read(
             notification_queries.list_notifications,
             number=number,
             limit=limit,

@@ -39,13 +39,13 @@ class OverviewService:
 
     async def modems(self) -> list[ModemView]:
         """Every modem the daemon knows, by name, with its queued parts."""
-        records = await self._store.run(queries.list_modems)
-        depths = await self._store.run(queries.outbound_queue_depths)
+        records = await self._store.read(queries.list_modems)
+        depths = await self._store.read(queries.outbound_queue_depths)
         return [_view(m, depths) for m in records]
 
     async def nodes(self) -> list[NodeView]:
         """Every box that ever ran on this database, with its modems, by name."""
-        nodes, modems = await self._store.run(_nodes_and_modems)
+        nodes, modems = await self._store.read(_nodes_and_modems)
         now = self._clock()
         return [
             NodeView(
@@ -61,16 +61,16 @@ class OverviewService:
 
     async def modem(self, name: str) -> ModemView:
         """One modem with its queued parts; NotFound if the daemon never recorded it."""
-        record = await self._store.run(queries.get_modem, name)
-        depths = await self._store.run(queries.outbound_queue_depths)
+        record = await self._store.read(queries.get_modem, name)
+        depths = await self._store.read(queries.outbound_queue_depths)
         return _view(record, depths)
 
     async def health(self) -> Health:
         """Whether the store answers in time, and each modem's state; never raises."""
         try:
             async with asyncio.timeout(HEALTH_STORE_TIMEOUT_S):
-                records = await self._store.run(queries.list_modems)
-                depths = await self._store.run(queries.outbound_queue_depths)
+                records = await self._store.read(queries.list_modems)
+                depths = await self._store.read(queries.outbound_queue_depths)
         except Exception:  # the health check's boundary: any failure is "not ok"
             _LOGGER.exception("health check: the store did not answer")
             return Health(store_ok=False, modems=(), unassigned_queue=0)
@@ -86,7 +86,9 @@ class OverviewService:
             raise InvalidInput(
                 "limit", f"{limit} is not between 1 and {MAX_CONVERSATIONS}"
             )
-        return await self._store.run(overview_queries.recent_conversations, limit=limit)
+        return await self._store.read(
+            overview_queries.recent_conversations, limit=limit
+        )
 
 
 def _nodes_and_modems() -> tuple[list[NodeRecord], list[ModemRecord]]:

@@ -4,16 +4,25 @@
 gateway.storage.queries, or a service's own function that calls several of them) and
 returns its result once it is committed. The event loop never touches the disk.
 
-SQLite has one db thread (one writer: no `database is locked`). PostgreSQL may have a
-pool (`[database] pool_size`): each thread holds its own connection and drains the same
-queue. Its transactions are SERIALIZABLE, so units running side by side (on this node's
-threads or on other nodes) behave as if run one at a time, as on SQLite; a unit that
-loses a serialization race is rolled back and run again (`PG_RETRIES`), which is why a
-unit must do database work only. One thread keeps what the single SQLite thread gives:
-units commit in the order they were asked for. Several do not (serializable means *some*
-serial order), and the modem paths rely on that order today, so the pool defaults to one.
+One writer: every `run` unit goes through ONE db thread, in the order it was asked for,
+on both engines. The modem paths rely on that order (a status report read right after
+its part's acceptance must find the part accepted), and SQLite has one writer anyway.
+On PostgreSQL the writer's transactions are SERIALIZABLE, so it and other boxes' writers
+behave as if run one at a time; a unit that loses a serialization race is rolled back
+and run again (`PG_RETRIES`), which is why a unit must do database work only.
 
-Group commit: the db thread takes every unit queued while the previous transaction was
+Readers: `await store.read(fn, ...)` is for units that only read (the pages, the API's
+lists, reports). The pool (`[database] pool_size`) is the writer's connection plus
+`pool_size - 1` read-only ones, each on a db thread of its own, which run reads side by
+side with each other and with the writer: a slow report or search never holds up an
+incoming text. Each read is one transaction (a consistent snapshot) on a connection the
+engine itself keeps read-only (`default_transaction_read_only` on PostgreSQL,
+`PRAGMA query_only` on SQLite), so a "read" that writes fails, with a StorageError that
+names it, instead of slipping past the writer's order. A read sees everything committed
+before it started, never a write still queued: a caller that needs its own write awaits
+`run` first. With `pool_size = 1`, reads queue behind the writes on the writer.
+
+Group commit: the writer takes every unit queued while the previous transaction was
 committing and runs them all in ONE transaction (`BEGIN IMMEDIATE` on SQLite), each
 inside its own savepoint. A unit that raises is rolled back to its savepoint and gets its
 exception; the others commit. A burst of N units therefore costs a few fsyncs instead of
@@ -70,11 +79,21 @@ RETRY_PAUSE_BASE_S = 0.002
 RETRY_PAUSE_MAX_S = 0.25
 # SQLSTATEs that mean "run the whole transaction again": serialization failure, deadlock.
 _RETRY_SQLSTATES = frozenset({"40001", "40P01"})
+# SQLSTATE of a write in a read-only transaction (a reader connection).
+_READ_ONLY_SQLSTATE = "25006"
+# A reader's SQLite connection: WAL lets it read beside the writer; query_only makes the
+# engine refuse any write on it.
+SQLITE_READER_PRAGMAS: tuple[tuple[str, object], ...] = (
+    ("query_only", 1),
+    ("foreign_keys", 1),
+    ("busy_timeout", BUSY_TIMEOUT_MS),
+)
 
 
 @dataclass(slots=True)
 class StoreStats:
-    """Counters for tests and benchmarks; written by the db threads (exact with one)."""
+    """Counters for tests and benchmarks. The writer's are written by its one thread;
+    the `reads` ones by the reader threads, under the store's lock."""
 
     units: int = 0  # units of work run
     failed_units: int = 0  # units that raised (rolled back, the exception handed back)
@@ -85,6 +104,10 @@ class StoreStats:
     # batches re-run one transaction per unit after the batch's own failure
     split_batches: int = 0
     retries: int = 0  # PostgreSQL transactions run again after a serialization failure
+    reads: int = 0  # read units run on a reader connection
+    failed_reads: int = 0  # read units that raised
+    read_retries: int = 0  # reads run again after a serialization failure
+    most_reads_at_once: int = 0  # the most read units running side by side
 
     def snapshot(self) -> StoreStats:
         return replace(self)
@@ -132,7 +155,8 @@ def _settle(future: asyncio.Future[Any], outcome: _Outcome) -> None:
 
 
 class Store:
-    """One database, its db threads, group commit. Create it with `open_database()`."""
+    """One database: its writer thread (group commit), its reader threads. Create it with
+    `open_database()`."""
 
     def __init__(
         self,
@@ -141,42 +165,57 @@ class Store:
         path: str,
         begin_args: Sequence[str] = (),
         max_batch_units: int = 256,
-        connections: Sequence[Any] = (),
+        readers: Sequence[Any] = (),
     ) -> None:
-        """`database` serves the first db thread; each of `connections` one more."""
-        self._databases = [database, *connections]
-        self._db = database  # the first thread's: migrations run there
+        """`database` is the writer's; each of `readers` (read-only) serves a reader thread."""
+        self._db = database
+        self._databases = [database, *readers]
         self._sqlite = isinstance(database, peewee.SqliteDatabase)
-        if self._sqlite and connections:
-            raise StorageError("SQLite has one writer: a store has one SQLite thread")
         self.engine = "sqlite" if self._sqlite else "postgresql"
         self.path = path
         self._begin_args = tuple(begin_args)
         self._max_batch = max_batch_units
-        self._threads = len(self._databases)
-        # Each db thread takes one as it starts (first the first: it migrates).
-        self._free = list(reversed(self._databases))
         self._local = threading.local()
-        self._executor = ThreadPoolExecutor(
-            max_workers=self._threads,
-            thread_name_prefix="db",
+        self._writer = ThreadPoolExecutor(
+            max_workers=1,
+            thread_name_prefix="db-write",
             initializer=self._bind_thread,
+            initargs=(database,),
         )
-        # Guards _pending, _draining and _free (the loop thread and db threads share them).
+        # Each reader thread takes one as it starts.
+        self._free_readers = list(readers)
+        self._reader_pool = (
+            ThreadPoolExecutor(
+                max_workers=len(readers),
+                thread_name_prefix="db-read",
+                initializer=self._bind_reader,
+            )
+            if readers
+            else None
+        )
+        # Guards _pending, _draining, _reading, _free_readers and the read stats (the
+        # loop thread and the db threads share them).
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._pending: collections.deque[_Unit] = collections.deque()
-        self._draining = 0  # db threads draining the queue now
+        self._draining = False  # the writer is draining the queue now
+        self._reading = 0  # read units submitted and not yet finished
         self._closed = False
         self.stats = StoreStats()
         self.schema_version = 0
 
+    @property
+    def reader_connections(self) -> int:
+        """How many read-only connections serve `read` (0: reads queue on the writer)."""
+        return len(self._databases) - 1
+
     # ------------------------------------------------------------ the event loop side
 
     async def run(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
-        """Run `fn(*args, **kwargs)` on the db thread in a transaction; its committed result.
+        """Run `fn(*args, **kwargs)` on the writer in a transaction; its committed result.
 
-        Cancelling the caller does not cancel the unit: it may already be committed.
+        Units run (and commit) in the order they were asked for. Cancelling the caller
+        does not cancel the unit: it may already be committed.
         """
         if self._closed:
             raise StorageError(f"the store for {self.path} is closed")
@@ -185,41 +224,62 @@ class Store:
         unit = _Unit(fn, args, kwargs, future, loop)
         with self._lock:
             self._pending.append(unit)
-            # Another drainer only when the ones at work have more queued than they hold.
-            start = self._draining < min(self._threads, len(self._pending))
-            if start:
-                self._draining += 1
+            start = not self._draining
+            self._draining = True
         if start:
-            self._executor.submit(self._drain)
+            self._writer.submit(self._drain)
+        return await future
+
+    async def read(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run `fn(*args, **kwargs)`, which only reads, on a reader connection; its result.
+
+        Side by side with the writer and other reads, in one read-only transaction that
+        sees what was committed before it began. A unit that writes fails with a
+        StorageError naming it. Without reader connections, the same as `run`.
+        """
+        if self._reader_pool is None:
+            return await self.run(fn, *args, **kwargs)
+        if self._closed:
+            raise StorageError(f"the store for {self.path} is closed")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[R] = loop.create_future()
+        with self._lock:
+            self._reading += 1
+        self._reader_pool.submit(self._read_one, _Unit(fn, args, kwargs, future, loop))
         return await future
 
     async def close(self) -> None:
-        """Finish the queued units, then close the database and stop the threads."""
+        """Finish the queued units and reads, then close the database and its threads."""
         if self._closed:
             return
         self._closed = True
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self._wait_idle)
-        await loop.run_in_executor(self._executor, self._close_sync)
-        self._executor.shutdown(wait=False)
+        await loop.run_in_executor(self._writer, self._close_sync)
+        self._writer.shutdown(wait=False)
+        if self._reader_pool is not None:
+            self._reader_pool.shutdown(wait=False)
 
     def _wait_idle(self) -> None:
         with self._idle:
-            self._idle.wait_for(lambda: not self._draining and not self._pending)
+            self._idle.wait_for(
+                lambda: not self._draining and not self._pending and not self._reading
+            )
 
     async def _open(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(
-            self._executor, self._open_sync
-        )
+        await asyncio.get_running_loop().run_in_executor(self._writer, self._open_sync)
 
     # ------------------------------------------------------------ the db thread side
 
-    def _bind_thread(self) -> None:
-        """A db thread starts: it takes a database (connection) of its own for good."""
-        with self._lock:
-            database = self._free.pop()
+    def _bind_thread(self, database: Any) -> None:
+        """A db thread starts: it holds `database` (one connection) for good."""
         self._local.db = database
         models.DB.initialize(database)  # for this (a db) thread only
+
+    def _bind_reader(self) -> None:
+        with self._lock:
+            database = self._free_readers.pop()
+        self._bind_thread(database)
 
     def _database(self) -> Any:
         return self._local.db
@@ -227,7 +287,6 @@ class Store:
     def _open_sync(self) -> None:
         if self._sqlite:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = self._database()  # the thread that migrates is the first thread
         self._db.connect()
         if self._sqlite:
             mode = self._db.execute_sql("PRAGMA journal_mode").fetchone()[0]
@@ -248,8 +307,8 @@ class Store:
         )
 
     def _close_sync(self) -> None:
-        # PostgreSQL databases are made thread_safe=False (one connection each, shared
-        # state), so this thread may close the other threads' connections too.
+        # Reader databases are thread_safe=False (one connection each, shared state; SQLite
+        # ones opened with check_same_thread=False), so the writer may close them too.
         try:
             for database in self._databases:
                 if not database.is_closed():
@@ -261,7 +320,7 @@ class Store:
         while True:
             with self._lock:
                 if not self._pending:
-                    self._draining -= 1
+                    self._draining = False
                     self._idle.notify_all()
                     return
                 size = min(len(self._pending), self._max_batch)
@@ -271,7 +330,7 @@ class Store:
             # KeyboardInterrupt, SystemExit: answer every caller, then stop.
             except BaseException as exc:
                 with self._lock:
-                    self._draining -= 1
+                    self._draining = False
                     self._idle.notify_all()
                 self._deliver(batch, [_Outcome(error=exc)] * len(batch))
                 raise
@@ -321,12 +380,7 @@ class Store:
                         self.stats.retries += 1
                         time.sleep(retry_pause_s(attempt))
                         continue
-                    _LOGGER.warning(
-                        "%s lost %d serialization races in a row; giving up on it: %s",
-                        getattr(unit.fn, "__qualname__", unit.fn),
-                        attempt,
-                        exc,
-                    )
+                    _gave_up(unit, attempt, exc)
                 self.stats.failed_units += 1
                 return _Outcome(error=exc)
             self.stats.commits += 1
@@ -367,12 +421,60 @@ class Store:
             return _Outcome(error=exc)
         return _Outcome(value=value)
 
+    def _read_one(self, unit: _Unit) -> None:
+        """A reader thread runs one read unit and hands its outcome back."""
+        with self._lock:
+            self.stats.most_reads_at_once = max(
+                self.stats.most_reads_at_once, self._reading
+            )
+        try:
+            outcome = self._run_read(unit)
+        except BaseException as exc:  # KeyboardInterrupt, SystemExit: answer, then stop
+            self._finish_read(unit, _Outcome(error=exc), failed=True)
+            raise
+        self._finish_read(unit, outcome, failed=outcome.error is not None)
+
+    def _run_read(self, unit: _Unit) -> _Outcome:
+        db = self._database()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with db.atomic():
+                    value = unit.fn(*unit.args, **unit.kwargs)
+                    self._require_transaction(unit)
+            except Exception as exc:  # noqa: BLE001 - handed to the caller, who raises it
+                if _must_retry(exc):
+                    if attempt <= PG_RETRIES:
+                        with self._lock:
+                            self.stats.read_retries += 1
+                        time.sleep(retry_pause_s(attempt))
+                        continue
+                    _gave_up(unit, attempt, exc)
+                if _refused_write(exc):
+                    refused = StorageError(
+                        f"{_name(unit)} was run as a read but writes to the database "
+                        "(store.read is for units that only read; use store.run)"
+                    )
+                    refused.__cause__ = exc
+                    return _Outcome(error=refused)
+                return _Outcome(error=exc)
+            return _Outcome(value=value)
+
+    def _finish_read(self, unit: _Unit, outcome: _Outcome, *, failed: bool) -> None:
+        with self._lock:
+            self._reading -= 1
+            self.stats.reads += 1
+            self.stats.failed_reads += failed
+            self._idle.notify_all()
+        self._deliver([unit], [outcome])
+
     def _require_transaction(self, unit: _Unit) -> None:
         # A unit that ended its own transaction: PostgreSQL would take the COMMIT after it
         # as a no-op, and the unit's writes would not be the unit of work they claim to be.
         if not self._transaction_alive():
             raise StorageError(
-                f"{unit.fn!r} ended its own transaction (COMMIT or ROLLBACK)"
+                f"{_name(unit)} ended its own transaction (COMMIT or ROLLBACK)"
             )
 
     def _transaction_alive(self) -> bool:
@@ -390,6 +492,29 @@ class Store:
                 _LOGGER.debug("result of %s dropped: its event loop is closed", unit.fn)
 
 
+def _name(unit: _Unit) -> str:
+    return str(getattr(unit.fn, "__qualname__", unit.fn))
+
+
+def _gave_up(unit: _Unit, attempt: int, exc: BaseException) -> None:
+    _LOGGER.warning(
+        "%s lost %d serialization races in a row; giving up on it: %s",
+        _name(unit),
+        attempt,
+        exc,
+    )
+
+
+def _refused_write(exc: BaseException) -> bool:
+    """Whether `exc` is the engine refusing a write on a read-only connection."""
+    for error in (exc, exc.__cause__ or exc.__context__):
+        if getattr(error, "sqlstate", None) == _READ_ONLY_SQLSTATE:
+            return True
+        if "attempt to write a readonly database" in str(error):  # SQLite query_only
+            return True
+    return False
+
+
 def _masked(url: str) -> str:
     """The URL without its password, for logs and errors."""
     parts = urlsplit(url)
@@ -399,12 +524,20 @@ def _masked(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _postgresql(url: str) -> Any:
+class _ReadOnlyPostgresqlDatabase(peewee.PostgresqlDatabase):
+    """A reader's connection: PostgreSQL refuses any write on it (SQLSTATE 25006)."""
+
+    def _initialize_connection(self, conn: Any) -> None:
+        conn.execute("SET default_transaction_read_only = on")
+
+
+def _postgresql(url: str, *, read_only: bool = False) -> Any:
     # psycopg 3 (peewee's Psycopg3Adapter), which takes the URL as libpq conninfo: any
     # libpq parameter (sslmode, options, connect_timeout) may ride in its query string.
     # thread_safe=False: each db thread has a database object (one connection) of its
     # own, and close() must reach every one of them from one thread.
-    return peewee.PostgresqlDatabase(
+    kind = _ReadOnlyPostgresqlDatabase if read_only else peewee.PostgresqlDatabase
+    return kind(
         url,
         prefer_psycopg3=True,
         isolation_level="SERIALIZABLE",
@@ -416,12 +549,13 @@ def _postgresql(url: str) -> Any:
 async def open_database(settings: Settings) -> Store:
     """Open (creating or migrating) the configured database; its Store, ready for `run`."""
     cfg = settings.database
+    readers = cfg.pool_size - 1
     if cfg.url is not None:
         store = Store(
             _postgresql(cfg.url),
             path=_masked(cfg.url),
             max_batch_units=cfg.batch_max_units,
-            connections=[_postgresql(cfg.url) for _ in range(cfg.pool_size - 1)],
+            readers=[_postgresql(cfg.url, read_only=True) for _ in range(readers)],
         )
     else:
         database = peewee.SqliteDatabase(
@@ -434,6 +568,17 @@ async def open_database(settings: Settings) -> Store:
             path=str(cfg.path),
             begin_args=("IMMEDIATE",),
             max_batch_units=cfg.batch_max_units,
+            readers=[
+                # opened on a reader thread, closed by the writer's (see _close_sync)
+                peewee.SqliteDatabase(
+                    str(cfg.path),
+                    pragmas=SQLITE_READER_PRAGMAS,
+                    timeout=BUSY_TIMEOUT_MS / 1000,
+                    thread_safe=False,
+                    check_same_thread=False,
+                )
+                for _ in range(readers)
+            ],
         )
     try:
         await store._open()

@@ -163,15 +163,15 @@ class TemplateService:
 
     async def list(self) -> list[TemplateRecord]:
         """Every template, by name."""
-        return await self._store.run(template_queries.list_templates)
+        return await self._store.read(template_queries.list_templates)
 
     async def get(self, template_id: int) -> TemplateRecord:
-        return await self._store.run(template_queries.get_template, template_id)
+        return await self._store.read(template_queries.get_template, template_id)
 
     async def find(self, shortcut: str) -> TemplateRecord:
         """The template with this shortcut (a leading "/" is fine); NotFound otherwise."""
         word = normalize_shortcut(shortcut, field="template")
-        return await self._store.run(template_queries.find_template, word)
+        return await self._store.read(template_queries.find_template, word)
 
     async def create(
         self,
@@ -288,7 +288,7 @@ class TemplateService:
         user_id: int | None = None,
     ) -> Rendered:
         """A template's text for THIS conversation's customer (the composer's picker)."""
-        template, (conversation, contact), agent = await self._store.run(
+        template, (conversation, contact), agent = await self._store.read(
             _facts_unit, template_id, conversation_id, user_id
         )
         extra: dict[str, JsonValue] = {}
@@ -308,7 +308,7 @@ class TemplateService:
         any), with `context` as a notification would carry it."""
         e164 = self._outbound.normalize(number, field="to")
         template = await self.get(template_id)
-        contact, conversation = await self._store.run(
+        contact, conversation = await self._store.read(
             template_queries.contact_facts, e164
         )
         text = self.render(

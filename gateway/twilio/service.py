@@ -80,7 +80,7 @@ class TwilioService:
     # -------------------------------------------------------------- accounts
 
     async def _check_modems(self, modems: Collection[str]) -> tuple[str, ...]:
-        known = set(await self._store.run(twilio_queries.box_numbers))
+        known = set(await self._store.read(twilio_queries.box_numbers))
         unknown = sorted(set(modems) - known)
         if unknown:
             raise InvalidInput(
@@ -111,11 +111,11 @@ class TwilioService:
         )
 
     async def list_accounts(self) -> list[TwilioAccount]:
-        return await self._store.run(twilio_queries.list_accounts)
+        return await self._store.read(twilio_queries.list_accounts)
 
     async def get_account(self, sid: str) -> TwilioAccount:
         """The account; NotFound if there is none."""
-        return await self._store.run(twilio_queries.get_account, sid)
+        return await self._store.read(twilio_queries.get_account, sid)
 
     async def rotate_token(self, sid: str, *, actor: str) -> AccountToken:
         """A new auth token (shown this once); the old one stops working now."""
@@ -168,7 +168,7 @@ class TwilioService:
     ) -> list[DeliveryRecord]:
         """The account's webhook deliveries, newest first."""
         account = await self.get_account(sid)
-        return await self._store.run(
+        return await self._store.read(
             twilio_queries.list_deliveries,
             account.endpoint_id,
             limit=DELIVERIES_PAGE,
@@ -328,7 +328,7 @@ class TwilioService:
             sent_from=where.sent_from,
             sent_before=where.sent_before,
         )
-        rows = await self._store.run(
+        rows = await self._store.read(
             twilio_queries.list_messages,
             where,
             page=page,

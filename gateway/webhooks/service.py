@@ -141,11 +141,11 @@ class WebhookService:
         )
 
     async def list_endpoints(self) -> list[EndpointRecord]:
-        return await self._store.run(webhook_queries.list_endpoints)
+        return await self._store.read(webhook_queries.list_endpoints)
 
     async def get_endpoint(self, endpoint_id: int) -> EndpointRecord:
         """The endpoint; NotFound if there is none."""
-        return await self._store.run(webhook_queries.get_endpoint, endpoint_id)
+        return await self._store.read(webhook_queries.get_endpoint, endpoint_id)
 
     async def update_endpoint(
         self,
@@ -213,13 +213,13 @@ class WebhookService:
             known = ", ".join(s.value for s in WebhookStatus)
             raise InvalidInput("status", f"one of {known}") from None
         where = DeliveryFilter(endpoint_id, wanted, event_type)
-        return await self._store.run(
+        return await self._store.read(
             webhook_queries.list_deliveries, where, limit=limit, before_id=before_id
         )
 
     async def get_delivery(self, delivery_id: int) -> DeliveryDetail:
         """A delivery with its body and every attempt; NotFound if there is none."""
-        return await self._store.run(webhook_queries.get_delivery, delivery_id)
+        return await self._store.read(webhook_queries.get_delivery, delivery_id)
 
     async def replay(self, delivery_id: int, *, actor: str) -> DeliveryRecord:
         """Send a delivered or dead delivery again, with the same webhook-id (Conflict
