@@ -221,6 +221,9 @@ class EventBus:
 
     def __init__(self) -> None:
         self._subscribers: list[Subscription] = []
+        # Events published so far. A page rendered at N and a stream subscribed at M > N
+        # missed the events in between: the page fetches itself again.
+        self.published = 0
 
     def subscribe(self, *types: type, local_only: bool = False) -> Subscription:
         """Events of the given types (all when none given) published from now on; with
@@ -240,6 +243,7 @@ class EventBus:
     def publish(self, event: DomainEvent, *, remote: bool = False) -> None:
         """Hand the event to every interested subscriber; drop subscribers that lag.
         `remote`: it happened on another box (heard through the database)."""
+        self.published += 1
         for sub in list(self._subscribers):
             if not sub.wants(event, remote=remote):
                 continue

@@ -25,10 +25,15 @@ Encoder = Callable[[DomainEvent], tuple[str, JsonValue] | None]
 
 
 async def event_stream(
-    request: web.Request, sub: Subscription, encode: Encoder
+    request: web.Request,
+    sub: Subscription,
+    encode: Encoder,
+    *,
+    hello: JsonValue = None,
 ) -> web.StreamResponse:
     """Send `sub`'s events as `event: NAME` / `data: JSON` until the browser or the app
-    goes away; the subscription is closed either way."""
+    goes away; the subscription is closed either way. `hello`, when given, goes first
+    as `event: hello` (what the page needs to know it missed nothing)."""
     streams = request.app[keys.STREAMS]
     streams.add(sub)
     response = web.StreamResponse(
@@ -36,6 +41,8 @@ async def event_stream(
     )
     try:
         await response.prepare(request)
+        if hello is not None:
+            await response.write(_frame("hello", hello))
         while True:
             try:
                 async with asyncio.timeout(HEARTBEAT_S):
@@ -47,15 +54,17 @@ async def event_stream(
                 break
             message = encode(event)
             if message is not None:
-                name, data = message
-                text = f"event: {name}\ndata: {json.dumps(data)}\n\n"
-                await response.write(text.encode("utf-8"))
+                await response.write(_frame(*message))
     except ConnectionResetError:
         pass  # the browser left
     finally:
         streams.discard(sub)
         sub.close()
     return response
+
+
+def _frame(name: str, data: JsonValue) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
 
 
 async def close_streams(app: web.Application) -> None:

@@ -837,12 +837,23 @@
 
   function connect() {
     source = new EventSource(root.getAttribute("data-events"));
+    var resynced = connectedOnce;
     source.addEventListener("open", function () {
       var resync = connectedOnce;
       connectedOnce = true;
       retries = 0;
       setLive("live", "live");
       if (resync) {
+        listRefresh();
+        threadRefresh();
+      }
+    });
+    source.addEventListener("hello", function (event) {
+      // The first stream began after the page read its list and thread: whatever happened
+      // in between reached neither, so fetch them again (not when nothing happened). A
+      // reconnection fetches them anyway (above).
+      var data = JSON.parse(event.data);
+      if (!resynced && data.published !== Number(root.getAttribute("data-published"))) {
         listRefresh();
         threadRefresh();
       }

@@ -91,5 +91,9 @@ def encode_inbox_event(
 
 
 async def inbox_events(request: web.Request) -> web.StreamResponse:
-    sub = request.app[keys.BUS].subscribe(*INBOX_EVENTS)
-    return await event_stream(request, sub, encode_inbox_event)
+    bus = request.app[keys.BUS]
+    sub = bus.subscribe(*INBOX_EVENTS)
+    # The bus's count as the stream starts: a page rendered at a lower count may have
+    # missed events in between, and fetches its list and thread again.
+    hello: JsonValue = {"published": bus.published}
+    return await event_stream(request, sub, encode_inbox_event, hello=hello)

@@ -54,6 +54,8 @@ class InboxPage:
     listing: ListPane
     options: FilterOptions  # the tags, queues and modems to filter by
     away: bool = False  # the agent set themselves away (no assignment by the rules)
+    # events published on the bus before the page read anything (see web/ui/live.py)
+    published: int = 0
 
 
 async def _users(services: Services) -> tuple[UserRecord, ...]:
@@ -120,6 +122,7 @@ async def inbox_page(
     before: int | None = None,
 ) -> InboxPage:
     """The inbox: the list, the open conversation (if any) and the filter choices."""
+    published = services.bus.published  # before the reads: what they may not show
     listing = await list_pane(services, me, view, cursor=cursor)
     pane = (
         None if open_id is None else await thread_pane(services, open_id, before=before)
@@ -130,6 +133,7 @@ async def inbox_page(
         listing,
         await services.inbox.filter_options(),
         await services.automation.is_away(me.user.id),
+        published,
     )
 
 

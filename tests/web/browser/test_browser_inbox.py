@@ -5,6 +5,7 @@ screen; the keyboard."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -82,6 +83,43 @@ async def test_a_text_shows_up_live_and_the_reply_reaches_the_phone(
     await screenshot(page, "05-reply-delivered")
     assert await page.evaluate("window.__sameDocument === true")
     assert box.dialogs == []
+
+
+async def test_a_text_that_lands_while_the_page_loads_is_not_missed(
+    browser: Any, box: Box
+) -> None:
+    """The page reads its list, then opens its event stream: a text stored in between
+    reached neither. The stream's first frame says so and the page fetches its list."""
+    from playwright.async_api import expect
+
+    page = await new_page(browser, box)
+    try:
+        await sign_in(page)
+        released = asyncio.Event()
+
+        async def hold_stream(route: Any) -> None:
+            await released.wait()
+            await route.continue_()
+
+        await page.route("**/events/inbox", hold_stream)
+        await page.goto("/")  # rendered; its stream waits at the route
+        phone = "+447700900231"
+        box.text_from(phone, "Did my refund go through?")
+
+        async def stored() -> bool:
+            page_ = await box.services.inbox.list_conversations(search=phone)
+            return bool(page_.rows)
+
+        await eventually(stored)
+        assert await row(page, phone).count() == 0  # the page was rendered before it
+        released.set()
+        await expect(page.locator("[data-live]")).to_have_attribute(
+            "data-state", "live"
+        )
+        await expect(row(page, phone)).to_contain_text("Did my refund go through?")
+        assert box.dialogs == []
+    finally:
+        await page.context.close()
 
 
 async def open_live_inbox(page: Any, path: str = "/") -> None:

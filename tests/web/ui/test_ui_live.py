@@ -44,6 +44,11 @@ async def test_changes_reach_the_stream_as_they_happen(
     response = await client.get("/events/inbox")
     assert response.status == 200
     assert response.content_type == "text/event-stream"
+    # first, the bus's count as the stream began (the page compares it with its own)
+    assert await _next_event(response) == (
+        "hello",
+        {"published": services.bus.published},
+    )
 
     # an agent's action through the console is on the stream at once
     form = {"csrf_token": csrf, "assignee": "me"}
@@ -111,3 +116,18 @@ def test_every_inbox_event_has_a_name_and_no_text() -> None:
     # a message outside any conversation (a bare API send) is nobody's inbox news
     assert encode_inbox_event(events.MessageQueued(1, None, T0)) is None
     assert encode_inbox_event(events.ModemStatus("usb0", "ready", "", T0)) is None
+
+
+async def test_the_page_carries_the_count_its_reads_began_at(
+    client: TestClient[Any, Any], services: Services, csrf: str
+) -> None:
+    cid = (await inbound(services, "hello", now=T0)).conversation.id
+    services.bus.publish(events.MessageReceived(9, cid, 1, "usb0", T0))
+    count = services.bus.published
+    assert count > 0
+    html = await (await client.get("/")).text()
+    assert f'data-published="{count}"' in html
+    response = await client.get("/events/inbox")
+    # nothing happened in between: the page has nothing to fetch again
+    assert await _next_event(response) == ("hello", {"published": count})
+    response.close()
