@@ -6,11 +6,15 @@ those are published on its own bus with `remote=True`, so an agent whose browser
 box A sees, live, a text that arrived on box B's modem. The payload is
 gateway.eventwire's JSON; a box skips its own.
 
-Like the bus, this is for live views: an event missed while the connection was down is
-not replayed (the pages resync when they reconnect, and webhooks go through the durable
-outbox, claimed by one box). The connections are psycopg's async ones, on the event
-loop: a NOTIFY is a round trip on an otherwise idle connection, never database work
-queued behind the store's units.
+Like the bus, this is for live views: an event missed while a connection was down is not
+replayed (webhooks go through the durable outbox, claimed by one box). Instead the live
+views resync: a box whose listener reconnects ends its pages' event streams
+(`EventBus.missed`), and a box that could not tell the others everything (its sending
+connection dropped, or its forwarding fell behind) sends them a gap notice, on which
+they do the same; a page whose stream ends reconnects and fetches its list and thread.
+
+The connections are psycopg's async ones, on the event loop: a NOTIFY is a round trip on
+an otherwise idle connection, never database work queued behind the store's units.
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ class CrossNodeEvents:
         self._tasks: list[asyncio.Task[None]] = []
         self.forwarded = 0  # events sent to the other boxes
         self.heard = 0  # events of other boxes published here
+        self.gaps = 0  # gap notices heard from other boxes
+        self._owe_gap = False  # the other boxes missed some of ours: tell them
 
     async def start(self) -> None:
         """Connect and LISTEN (StorageError if the database cannot be reached), then
@@ -113,6 +119,7 @@ class CrossNodeEvents:
                 if self._listener is None or self._listener.closed:
                     self._listener = await self._listen()
                     _LOGGER.info("node %s: listening for events again", self._node)
+                    self._bus.missed("the other boxes' events were missed meanwhile")
                 attempt = 0
                 async for notify in self._listener.notifies():
                     self._heard(notify.payload)
@@ -129,6 +136,10 @@ class CrossNodeEvents:
             return
         if envelope.node == self._node:
             return  # our own, already published here
+        if isinstance(envelope, eventwire.Gap):
+            self.gaps += 1
+            self._bus.missed(f"node {envelope.node} could not tell this box everything")
+            return
         self.heard += 1
         self._bus.publish(envelope.event, remote=True)
 
@@ -136,6 +147,9 @@ class CrossNodeEvents:
         attempt = 0
         while True:
             try:
+                if self._owe_gap:
+                    await self._notify(eventwire.encode_gap(self._node))
+                    self._owe_gap = False
                 async for event in subscription:
                     payload = eventwire.encode(self._node, event)
                     if len(payload.encode()) > MAX_PAYLOAD_BYTES:
@@ -146,14 +160,17 @@ class CrossNodeEvents:
                         )
                         continue
                     await self._notify(payload)
+                    self.forwarded += 1
                     attempt = 0
                 if subscription.lagged:
                     _LOGGER.warning(
                         "node %s: forwarding fell behind; the other boxes missed events",
                         self._node,
                     )
+                    self._owe_gap = True
             except psycopg.Error as exc:
                 self._sender = None
+                self._owe_gap = True
                 await self._reconnect("telling", exc, attempt)
                 attempt += 1
             finally:
@@ -165,4 +182,3 @@ class CrossNodeEvents:
         if self._sender is None or self._sender.closed:
             self._sender = await self._connect()
         await self._sender.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
-        self.forwarded += 1

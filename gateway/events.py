@@ -188,6 +188,9 @@ class Subscription:
     bus: EventBus
     types: tuple[type, ...] | None
     local_only: bool = False  # not the events other boxes published
+    # a live view: ended when events may have been missed (see EventBus.missed), so that
+    # its reader fetches its state again, as after falling behind
+    resyncs: bool = False
     queue: asyncio.Queue[DomainEvent | None] = field(
         default_factory=lambda: asyncio.Queue(SUBSCRIBER_QUEUE_SIZE)
     )
@@ -225,10 +228,13 @@ class EventBus:
         # missed the events in between: the page fetches itself again.
         self.published = 0
 
-    def subscribe(self, *types: type, local_only: bool = False) -> Subscription:
+    def subscribe(
+        self, *types: type, local_only: bool = False, resyncs: bool = False
+    ) -> Subscription:
         """Events of the given types (all when none given) published from now on; with
-        `local_only`, only those that happened on this box."""
-        sub = Subscription(self, types or None, local_only)
+        `local_only`, only those that happened on this box; with `resyncs`, ended by
+        `missed()` (a live view that fetches its state again when it ends)."""
+        sub = Subscription(self, types or None, local_only, resyncs=resyncs)
         self._subscribers.append(sub)
         return sub
 
@@ -239,6 +245,17 @@ class EventBus:
     @property
     def subscriber_count(self) -> int:
         return len(self._subscribers)
+
+    def missed(self, reason: str) -> int:
+        """Events may have been missed (`reason`: what happened, for the log): end every
+        `resyncs` subscription, so each live view fetches its state again. How many."""
+        ended = [sub for sub in self._subscribers if sub.resyncs]
+        for sub in ended:
+            sub.lagged = True
+            sub.close()
+        if ended:
+            _LOGGER.info("%d live view(s) told to resync: %s", len(ended), reason)
+        return len(ended)
 
     def publish(self, event: DomainEvent, *, remote: bool = False) -> None:
         """Hand the event to every interested subscriber; drop subscribers that lag.

@@ -36,6 +36,21 @@ class Envelope:
     event: events.DomainEvent
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Gap:
+    """A box could not tell the others some of its events (its connection dropped, or it
+    fell behind): their live views must fetch their state again."""
+
+    node: str
+
+
+def encode_gap(node: str) -> str:
+    """The payload saying `node` missed telling the other boxes something."""
+    return json.dumps(
+        {"v": WIRE_VERSION, "node": node, "gap": True}, separators=(",", ":")
+    )
+
+
 def encode(node: str, event: events.DomainEvent) -> str:
     """The payload for `event` published on `node`."""
     fields = {}
@@ -74,14 +89,18 @@ def _plain(value: object, hint: Any) -> bool:
     )
 
 
-def decode(payload: str) -> Envelope:
-    """The event in `payload`; WireError naming what is wrong with it."""
+def decode(payload: str) -> Envelope | Gap:
+    """The event (or gap notice) in `payload`; WireError naming what is wrong with it."""
     try:
         data = json.loads(payload)
     except ValueError as exc:
         raise WireError(f"not JSON: {exc}") from None
     if not isinstance(data, dict) or data.get("v") != WIRE_VERSION:
         raise WireError(f"not an event of wire version {WIRE_VERSION}")
+    if "gap" in data:
+        if data["gap"] is not True or not isinstance(data.get("node"), str):
+            raise WireError("a gap notice needs gap: true and its node")
+        return Gap(data["node"])
     node, name, fields = data.get("node"), data.get("type"), data.get("fields")
     cls = _TYPES.get(name) if isinstance(name, str) else None
     if not isinstance(node, str) or cls is None or not isinstance(fields, dict):

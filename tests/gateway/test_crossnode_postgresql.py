@@ -81,6 +81,7 @@ async def test_a_dropped_listener_reconnects(
     monkeypatch.setattr(crossnode, "RECONNECT_MIN_S", 0.05)
     async with box(settings, "pi-a") as a, box(settings, "pi-b") as b:
         assert settings.database.url is not None
+        page_on_a = a._bus.subscribe(events.MessageReceived, resyncs=True)
         with psycopg.connect(settings.database.url, autocommit=True) as admin:
             # what a database restart or a cut network does to the listening session
             admin.execute(
@@ -99,6 +100,37 @@ async def test_a_dropped_listener_reconnects(
             while not await heard():
                 pass
         assert await next_event(sub) == changed
+        # what B published while A was not listening never reached A's page: it resyncs
+        assert page_on_a.lagged
+        assert [e async for e in page_on_a] == []
+
+
+async def test_a_box_that_could_not_tell_the_others_makes_their_pages_resync(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(crossnode, "RECONNECT_MIN_S", 0.05)
+    async with box(settings, "pi-a") as a, box(settings, "pi-b") as b:
+        assert settings.database.url is not None
+        page_on_b = b._bus.subscribe(events.ConversationStatusChanged, resyncs=True)
+        relay_on_b = b._bus.subscribe(events.ConversationStatusChanged)
+        first = events.ConversationStatusChanged(5, "pending", AT)
+        a._bus.publish(first)
+        assert await next_event(relay_on_b) == first
+        assert a._sender is not None
+        with psycopg.connect(settings.database.url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(%s)", (a._sender.info.backend_pid,)
+            )
+        lost = events.ConversationStatusChanged(5, "resolved", AT)
+        a._bus.publish(lost)  # its NOTIFY fails: B never hears it
+        async with asyncio.timeout(10):  # the page's stream ends: the page resyncs
+            assert [e async for e in page_on_b] == [first]
+        assert page_on_b.lagged
+        assert b.gaps == 1
+        later = events.ConversationStatusChanged(6, "open", AT)
+        a._bus.publish(later)
+        assert await next_event(relay_on_b) == later
+        assert relay_on_b.queue.empty()  # the lost one is not replayed; no gap either
 
 
 async def test_an_unreachable_database_is_a_clear_error() -> None:

@@ -61,3 +61,19 @@ async def test_a_lagging_subscriber_is_dropped_and_told(
     # the slow one ends (so an SSE client reconnects and resyncs) instead of blocking publish
     assert len(await collect(slow)) < 5
     assert got == [received(i) for i in range(5)]
+
+
+async def test_missed_events_end_the_live_views_only() -> None:
+    bus = EventBus()
+    live = bus.subscribe(events.MessageReceived, resyncs=True)
+    relay = bus.subscribe()
+    bus.publish(received(1))
+    assert bus.missed("the listener reconnected") == 1
+    assert live.lagged
+    # what was queued before still comes, then the live view ends (its page resyncs)
+    assert await collect(live) == [received(1)]
+    bus.publish(received(2))
+    assert bus.subscriber_count == 1  # the relay keeps its subscription
+    assert relay.queue.qsize() == 2
+    assert bus.missed("again") == 0
+    relay.close()

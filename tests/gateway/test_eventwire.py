@@ -48,6 +48,10 @@ def test_every_event_crosses_unchanged(event: events.DomainEvent) -> None:
     assert envelope == eventwire.Envelope("pi-b", event)
 
 
+def test_a_gap_notice_crosses() -> None:
+    assert eventwire.decode(eventwire.encode_gap("pi-b")) == eventwire.Gap("pi-b")
+
+
 def test_none_crosses_as_none() -> None:
     event = events.ConversationAssigned(4, None, AT)
     assert eventwire.decode(eventwire.encode("a", event)).event == event
@@ -81,6 +85,8 @@ def _fields(**changes: Any) -> dict[str, Any]:
             "conversation_id: True is not",
         ),
         (_payload(fields=_fields(status=None)), "status: None is not"),
+        ('{"v": 1, "node": "pi-b", "gap": 1}', "gap notice needs gap: true"),
+        ('{"v": 1, "gap": true}', "gap notice needs gap: true and its node"),
     ],
 )
 def test_anything_else_is_refused_naming_what_is_wrong(payload: str, says: str) -> None:

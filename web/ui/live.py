@@ -92,7 +92,7 @@ def encode_inbox_event(
 
 async def inbox_events(request: web.Request) -> web.StreamResponse:
     bus = request.app[keys.BUS]
-    sub = bus.subscribe(*INBOX_EVENTS)
+    sub = bus.subscribe(*INBOX_EVENTS, resyncs=True)
     # The bus's count as the stream starts: a page rendered at a lower count may have
     # missed events in between, and fetches its list and thread again.
     hello: JsonValue = {"published": bus.published}

@@ -131,3 +131,16 @@ async def test_the_page_carries_the_count_its_reads_began_at(
     # nothing happened in between: the page has nothing to fetch again
     assert await _next_event(response) == ("hello", {"published": count})
     response.close()
+
+
+async def test_missed_events_end_the_stream_so_the_page_resyncs(
+    client: TestClient[Any, Any], services: Services, csrf: str
+) -> None:
+    response = await client.get("/events/inbox")
+    name, _ = await _next_event(response)
+    assert name == "hello"
+    assert services.bus.missed("the listener reconnected") == 1
+    async with asyncio.timeout(WITHIN_S):
+        rest = await response.content.read()
+    assert b"event:" not in rest  # it ended; the browser reconnects and fetches again
+    assert response.content.at_eof()
