@@ -15,10 +15,12 @@ Readers: `await store.read(fn, ...)` is for units that only read (the pages, the
 lists, reports). The pool (`[database] pool_size`) is the writer's connection plus
 `pool_size - 1` read-only ones, each on a db thread of its own, which run reads side by
 side with each other and with the writer: a slow report or search never holds up an
-incoming text. Each read is one transaction (a consistent snapshot) on a connection the
-engine itself keeps read-only (`default_transaction_read_only` on PostgreSQL,
-`PRAGMA query_only` on SQLite), so a "read" that writes fails, with a StorageError that
-names it, instead of slipping past the writer's order. A read sees everything committed
+incoming text. Each read is one transaction (a consistent snapshot: REPEATABLE READ on
+PostgreSQL, which takes no SSI locks, so reads never make a writer lose a serialization
+race) on a connection the engine itself keeps read-only
+(`default_transaction_read_only` on PostgreSQL, `PRAGMA query_only` on SQLite), so a
+"read" that writes fails, with a StorageError that names it, instead of slipping past the
+writer's order. A read sees everything committed
 before it started, never a write still queued: a caller that needs its own write awaits
 `run` first. With `pool_size = 1`, reads queue behind the writes on the writer.
 
@@ -536,11 +538,14 @@ def _postgresql(url: str, *, read_only: bool = False) -> Any:
     # libpq parameter (sslmode, options, connect_timeout) may ride in its query string.
     # thread_safe=False: each db thread has a database object (one connection) of its
     # own, and close() must reach every one of them from one thread.
+    # A reader's transaction is REPEATABLE READ: one snapshot, read-only, and no SSI
+    # predicate locks, so a page being read never makes a writer (this box's or another
+    # box's) lose a serialization race; it cannot lose one itself either.
     kind = _ReadOnlyPostgresqlDatabase if read_only else peewee.PostgresqlDatabase
     return kind(
         url,
         prefer_psycopg3=True,
-        isolation_level="SERIALIZABLE",
+        isolation_level="REPEATABLE READ" if read_only else "SERIALIZABLE",
         thread_safe=False,
         autoconnect=True,
     )

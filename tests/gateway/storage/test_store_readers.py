@@ -4,6 +4,7 @@ in one snapshot; a "read" that writes is refused by the engine and changes nothi
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from gateway.errors import NotFound, StorageError
 from gateway.storage import models, queries
 from gateway.storage.db import Store, open_database
 from tests.gateway.gwhelpers import eventually, rig
+from tests.pgtest import TEST_DATABASE_URL_ENV
 
 WAIT_S = 10.0
 
@@ -171,3 +173,19 @@ async def test_the_inbox_list_is_served_while_the_writer_is_busy(
         await held
         assert len(page.rows) == 1
         assert counts.open == 1
+
+
+def _isolation() -> str:
+    return str(models.DB.execute_sql("SHOW transaction_isolation").fetchone()[0])
+
+
+@pytest.mark.skipif(
+    not os.environ.get(TEST_DATABASE_URL_ENV),
+    reason=f"PostgreSQL only: set {TEST_DATABASE_URL_ENV}",
+)
+async def test_postgresql_reads_are_snapshots_that_take_no_ssi_locks(
+    store: Store,
+) -> None:
+    # REPEATABLE READ: a read never makes a writer lose a serialization race
+    assert await store.read(_isolation) == "repeatable read"
+    assert await store.run(_isolation) == "serializable"
