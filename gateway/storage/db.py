@@ -109,7 +109,7 @@ class StoreStats:
     reads: int = 0  # read units run on a reader connection
     failed_reads: int = 0  # read units that raised
     read_retries: int = 0  # reads run again after a serialization failure
-    most_reads_at_once: int = 0  # the most read units running side by side
+    most_reads_in_flight: int = 0  # the most read units asked for and not yet done
 
     def snapshot(self) -> StoreStats:
         return replace(self)
@@ -426,8 +426,8 @@ class Store:
     def _read_one(self, unit: _Unit) -> None:
         """A reader thread runs one read unit and hands its outcome back."""
         with self._lock:
-            self.stats.most_reads_at_once = max(
-                self.stats.most_reads_at_once, self._reading
+            self.stats.most_reads_in_flight = max(
+                self.stats.most_reads_in_flight, self._reading
             )
         try:
             outcome = self._run_read(unit)

@@ -59,7 +59,7 @@ async def test_reads_run_side_by_side(store: Store) -> None:
         return _contacts()
 
     assert list(await asyncio.gather(store.read(meet), store.read(meet))) == [0, 0]
-    assert store.stats.most_reads_at_once == 2
+    assert store.stats.most_reads_in_flight == 2
     assert store.stats.reads == 2
 
 
