@@ -20,9 +20,9 @@ PostgreSQL, which takes no SSI locks, so reads never make a writer lose a serial
 race) on a connection the engine itself keeps read-only
 (`default_transaction_read_only` on PostgreSQL, `PRAGMA query_only` on SQLite), so a
 "read" that writes fails, with a StorageError that names it, instead of slipping past the
-writer's order. A read sees everything committed
-before it started, never a write still queued: a caller that needs its own write awaits
-`run` first. With `pool_size = 1`, reads queue behind the writes on the writer.
+writer's order. A read sees everything committed before it started, never a write still
+queued: a caller that needs its own write awaits `run` first. With `pool_size = 1`, reads
+queue behind the writes on the writer.
 
 Group commit: the writer takes every unit queued while the previous transaction was
 committing and runs them all in ONE transaction (`BEGIN IMMEDIATE` on SQLite), each
@@ -108,7 +108,6 @@ class StoreStats:
     retries: int = 0  # PostgreSQL transactions run again after a serialization failure
     reads: int = 0  # read units run on a reader connection
     failed_reads: int = 0  # read units that raised
-    read_retries: int = 0  # reads run again after a serialization failure
     most_reads_in_flight: int = 0  # the most read units asked for and not yet done
 
     def snapshot(self) -> StoreStats:
@@ -382,7 +381,12 @@ class Store:
                         self.stats.retries += 1
                         time.sleep(retry_pause_s(attempt))
                         continue
-                    _gave_up(unit, attempt, exc)
+                    _LOGGER.warning(
+                        "%s lost %d serialization races in a row; giving up on it: %s",
+                        _name(unit),
+                        attempt,
+                        exc,
+                    )
                 self.stats.failed_units += 1
                 return _Outcome(error=exc)
             self.stats.commits += 1
@@ -437,31 +441,22 @@ class Store:
         self._finish_read(unit, outcome, failed=outcome.error is not None)
 
     def _run_read(self, unit: _Unit) -> _Outcome:
-        db = self._database()
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                with db.atomic():
-                    value = unit.fn(*unit.args, **unit.kwargs)
-                    self._require_transaction(unit)
-            except Exception as exc:  # noqa: BLE001 - handed to the caller, who raises it
-                if _must_retry(exc):
-                    if attempt <= PG_RETRIES:
-                        with self._lock:
-                            self.stats.read_retries += 1
-                        time.sleep(retry_pause_s(attempt))
-                        continue
-                    _gave_up(unit, attempt, exc)
-                if _refused_write(exc):
-                    refused = StorageError(
-                        f"{_name(unit)} was run as a read but writes to the database "
-                        "(store.read is for units that only read; use store.run)"
-                    )
-                    refused.__cause__ = exc
-                    return _Outcome(error=refused)
-                return _Outcome(error=exc)
-            return _Outcome(value=value)
+        # No retries: a read-only snapshot (REPEATABLE READ on PostgreSQL, a deferred
+        # transaction on SQLite) takes no locks, so it never loses a race.
+        try:
+            with self._database().atomic():
+                value = unit.fn(*unit.args, **unit.kwargs)
+                self._require_transaction(unit)
+        except Exception as exc:  # noqa: BLE001 - handed to the caller, who raises it
+            if _refused_write(exc):
+                refused = StorageError(
+                    f"{_name(unit)} was run as a read but writes to the database "
+                    "(store.read is for units that only read; use store.run)"
+                )
+                refused.__cause__ = exc
+                return _Outcome(error=refused)
+            return _Outcome(error=exc)
+        return _Outcome(value=value)
 
     def _finish_read(self, unit: _Unit, outcome: _Outcome, *, failed: bool) -> None:
         with self._lock:
@@ -496,15 +491,6 @@ class Store:
 
 def _name(unit: _Unit) -> str:
     return str(getattr(unit.fn, "__qualname__", unit.fn))
-
-
-def _gave_up(unit: _Unit, attempt: int, exc: BaseException) -> None:
-    _LOGGER.warning(
-        "%s lost %d serialization races in a row; giving up on it: %s",
-        _name(unit),
-        attempt,
-        exc,
-    )
 
 
 def _refused_write(exc: BaseException) -> bool:
